@@ -1,0 +1,98 @@
+"""Settings, declared once.
+
+Each setting has a name, a default, an environment variable and a help text, all in
+:data:`SETTINGS`. :func:`load_settings` resolves them (explicit value > environment > default)
+and validates them; nothing happens at import time (no directory is created until a store is
+opened).
+
+The data directory holds everything setu keeps on the embedded default:
+
+- ``ais/``       the Parquet dataset (partitioned by day) queried with DuckDB
+- ``setu.db``    the SQLite operational database (cooperation framework, ACSA ledger)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from setu.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """Declaration of one setting."""
+
+    name: str
+    env: str
+    help: str
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "data_dir",
+        "SETU_DATA_DIR",
+        "Directory holding the embedded store (Parquet + DuckDB) and the SQLite database. "
+        "Default: $XDG_DATA_HOME/setu or ~/.local/share/setu.",
+    ),
+    SettingSpec(
+        "database_url",
+        "SETU_DATABASE_URL",
+        "SQLAlchemy URL of the operational database (cooperation, ACSA). Default: SQLite file "
+        "setu.db in the data directory. PostgreSQL: postgresql+psycopg://user:pw@host/db.",
+    ),
+)
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The per-user default data directory (XDG base directory convention)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", str(Path.home()))) / ".local/share")
+    return Path(base) / "setu"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved, validated settings."""
+
+    data_dir: Path
+    database_url: str = field(default="")
+
+    @property
+    def ais_dir(self) -> Path:
+        """Root of the AIS Parquet dataset."""
+        return self.data_dir / "ais"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "setu.db"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+
+def load_settings(
+    *,
+    data_dir: str | Path | None = None,
+    database_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings: explicit argument, then environment variable, then default."""
+    env = os.environ if environ is None else environ
+    raw_dir = data_dir if data_dir is not None else env.get("SETU_DATA_DIR")
+    path = Path(raw_dir).expanduser() if raw_dir else default_data_dir(env)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"data directory {path} exists but is not a directory; "
+            "pass --data-dir or set SETU_DATA_DIR to a directory"
+        )
+    url = database_url if database_url is not None else env.get("SETU_DATABASE_URL", "")
+    if url and "://" not in url:
+        raise ConfigError(
+            f"database URL {url!r} is not a URL; use e.g. sqlite:///path/setu.db or "
+            "postgresql+psycopg://user:password@host:5432/setu (SETU_DATABASE_URL)"
+        )
+    return Settings(data_dir=path, database_url=url)
