@@ -3,7 +3,8 @@
 Command modules (each registers its commands on :data:`app`):
 
 - ``setu.cli.maritime``  ingest, decode, vessels, positions, rejects, sql, demo
-- ``setu.cli.events``    simulate, tracks, events, evaluate
+- ``setu.cli.sim``       simulate (traffic with ground truth)
+- ``setu.cli.events``    tracks, events, evaluate
 - ``setu.cli.coop``      the ``setu coop …`` group (cooperation framework)
 - ``setu.cli.acsa``      the ``setu acsa …`` group (ACSA ledger)
 
@@ -52,10 +53,11 @@ def _root(
 
 
 def _register() -> None:
-    from setu.cli import acsa, coop, events, maritime
+    from setu.cli import acsa, coop, events, maritime, sim
 
     maritime.register(app)
     events.register(app)
+    sim.register(app)
     coop.register(app)
     acsa.register(app)
 
