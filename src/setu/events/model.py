@@ -43,7 +43,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat()
 
 
-def event_id_for(event_type: EventType, mmsis: tuple[int, ...], start: datetime, key: str = "") -> str:
+def event_id_for(
+    event_type: EventType, mmsis: tuple[int, ...], start: datetime, key: str = ""
+) -> str:
     """Deterministic id: SHA-256 over type, sorted vessels, start time (µs) and a detector key.
 
     ``key`` distinguishes events of one type that can start at the same instant for the same
