@@ -7,7 +7,7 @@ import polars as pl
 from setu.tracks.geo import EARTH_RADIUS_M, KNOT_MS
 
 
-def _haversine_expr(lon1: pl.Expr, lat1: pl.Expr, lon2: pl.Expr, lat2: pl.Expr) -> pl.Expr:
+def haversine_expr(lon1: pl.Expr, lat1: pl.Expr, lon2: pl.Expr, lat2: pl.Expr) -> pl.Expr:
     p1, p2 = lat1.radians(), lat2.radians()
     a = ((p2 - p1) / 2).sin().pow(2) + p1.cos() * p2.cos() * (
         (lon2 - lon1).radians() / 2
@@ -27,7 +27,7 @@ def with_steps(frame: pl.DataFrame) -> pl.DataFrame:
     prev_lat = pl.col("lat").shift(1).over(seg)
     prev_t = pl.col("received_at").shift(1).over(seg)
     out = frame.with_columns(
-        _haversine_expr(prev_lon, prev_lat, pl.col("lon"), pl.col("lat")).alias("step_distance_m"),
+        haversine_expr(prev_lon, prev_lat, pl.col("lon"), pl.col("lat")).alias("step_distance_m"),
         ((pl.col("received_at") - prev_t).dt.total_microseconds() / 1e6).alias("step_duration_s"),
     )
     implied = (
