@@ -127,7 +127,7 @@ class EventStore:
         if not paths:
             return pl.DataFrame(schema=EVENT_SCHEMA)
         try:
-            return pl.concat([pl.read_parquet(p) for p in paths]).cast(EVENT_SCHEMA)
+            return pl.concat([pl.read_parquet(p) for p in paths]).cast(pl.Schema(EVENT_SCHEMA))
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise StoreError(f"cannot read events in {self.root}: {exc}") from exc
 
