@@ -63,6 +63,12 @@ def as_frame(positions: pa.Table | pl.DataFrame) -> pl.DataFrame:
             f"positions table lacks column(s) {', '.join(missing)}; pass a table with the "
             "'positions' contract columns (received_at, mmsi, lon, lat, ...)"
         )
+    time_type = frame.schema["received_at"]
+    if not isinstance(time_type, pl.Datetime) or time_type.time_zone is None:
+        raise ValidationError(
+            f"received_at must be a timezone-aware UTC timestamp, not {time_type}; "
+            "convert naive times with .dt.replace_time_zone('UTC')"
+        )
     exprs = []
     for name, dtype in TRACK_INPUT_COLUMNS.items():
         if name in frame.columns:
@@ -70,9 +76,6 @@ def as_frame(positions: pa.Table | pl.DataFrame) -> pl.DataFrame:
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
     out = frame.select(exprs)
-    time_type = out.schema["received_at"]
-    if isinstance(time_type, pl.Datetime) and time_type.time_zone is None:
-        raise ValidationError("received_at must be timezone-aware UTC, not naive")
     return out.with_columns(pl.col("received_at").dt.convert_time_zone("UTC"))
 
 
