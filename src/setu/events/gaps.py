@@ -9,8 +9,9 @@ of unseen fishing vessels", Science Advances 8, 2022). Set it to 0 to report eve
 
 A receiver outage silences every vessel in an area at once; those silences are not the vessels'
 doing. Positions are binned into H3 cells (resolution 3, ~12,000 km²) and time windows (1 h). For
-the cell and window where a gap begins, the vessels heard in that cell during the window and the
-windows either side are counted, and so are those among them whose gaps begin in those windows.
+the cell and window where a gap begins, the vessels heard in that cell and its six neighbours (so
+an outage straddling a cell edge is seen whole) during the window and the windows either side are
+counted, and so are those among them whose gaps begin there and then.
 When at least ``coverage_min_vessels`` went silent and they are at least
 ``coverage_min_fraction`` of the vessels heard, a ``coverage_hole`` event is reported for the cell
 and the per-vessel gaps it explains are suppressed.
@@ -18,6 +19,7 @@ and the per-vessel gaps it explains are suppressed.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -92,7 +94,7 @@ class GapDetector:
             return []
         cells = _cells(frame, self.config)
         gaps, holes = _coverage(gaps, cells, self.config)
-        events = [self._hole_event(h) for h in holes.iter_rows(named=True)]
+        events = [self._hole_event(h) for h in holes]
         vessel_gaps = gaps.filter(~pl.col("explained"))
         if vessel_gaps.height:
             shore = self._shore_distance()
@@ -206,7 +208,7 @@ def _cells(frame: pl.DataFrame, cfg: GapConfig) -> pl.DataFrame:
 
 def _coverage(
     gaps: pl.DataFrame, cells: pl.DataFrame, cfg: GapConfig
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     """Mark gaps explained by a coverage hole; return (gaps with ``explained``, holes)."""
     window_us = int(cfg.coverage_window_s * 1e6)
     res = cfg.coverage_h3_resolution
@@ -222,17 +224,24 @@ def _coverage(
         ),
     )
     keys = gaps.select("cell", "window").unique()
+    disks = pl.DataFrame(
+        [(c, n) for c in keys["cell"].unique().to_list() for n in h3.grid_disk(c, 1)],
+        schema={"cell": pl.String, "near_cell": pl.String},
+        orient="row",
+    )
     spread = pl.concat(
         [keys.with_columns((pl.col("window") + d).alias("near")) for d in (-1, 0, 1)]
-    )
+    ).join(disks, on="cell")
+    on = ["near_cell", "near"]
     heard = (
-        spread.join(cells.rename({"window": "near"}), on=["cell", "near"])
+        spread.join(cells.rename({"cell": "near_cell", "window": "near"}), on=on)
         .group_by("cell", "window")
         .agg(pl.col("mmsi").n_unique().alias("heard"))
     )
     silent = (
         spread.join(
-            gaps.select("cell", pl.col("window").alias("near"), "mmsi"), on=["cell", "near"]
+            gaps.select(pl.col("cell").alias("near_cell"), pl.col("window").alias("near"), "mmsi"),
+            on=on,
         )
         .group_by("cell", "window")
         .agg(pl.col("mmsi").n_unique().alias("silent"))
@@ -252,38 +261,49 @@ def _coverage(
     return gaps, _holes(gaps.filter(pl.col("explained")))
 
 
-def _holes(explained: pl.DataFrame) -> pl.DataFrame:
-    """One coverage hole per cell and cluster of windows (a new cluster after 2 idle windows)."""
-    if explained.height == 0:
-        return pl.DataFrame(
-            schema={
-                "cell": pl.String,
-                "start_us": pl.Int64,
-                "end_us": pl.Int64,
-                "heard": pl.Int64,
-                "mmsis": pl.List(pl.UInt32),
-            }
-        )
-    ordered = explained.sort(["cell", "window"]).with_columns(
-        ((pl.col("window") - pl.col("window").shift(1).over("cell")).fill_null(99) > 2)
-        .cum_sum()
-        .alias("cluster")
-    )
-    inf = np.iinfo(np.int64).max
-    return (
-        ordered.group_by("cell", "cluster", maintain_order=True)
-        .agg(
-            pl.col("t_us").min().alias("start_us"),
-            pl.col("next_us").fill_null(inf).median().alias("_median_end"),
-            pl.col("next_us").filter(pl.col("next_us").is_not_null()).max().alias("_max_end"),
-            pl.col("heard").max(),
-            pl.col("mmsi").unique().sort().alias("mmsis"),
-        )
-        .with_columns(
-            pl.when(pl.col("_median_end") >= float(inf) / 2)
-            .then(None)
-            .otherwise(pl.col("_median_end").cast(pl.Int64))
-            .alias("end_us")
-        )
-        .select("cell", "start_us", "end_us", "heard", "mmsis")
-    )
+def _holes(explained: pl.DataFrame) -> list[dict[str, Any]]:
+    """Group explained gaps into holes: gaps starting within 2 windows of each other in the same
+    or adjacent cells belong to one hole."""
+    rows = explained.sort(["window", "cell", "mmsi"]).to_dicts()
+    clusters: list[list[dict[str, Any]]] = []
+    for row in rows:
+        if clusters and row["window"] - clusters[-1][-1]["window"] <= 2:
+            clusters[-1].append(row)
+        else:
+            clusters.append([row])
+    holes = []
+    for cluster in clusters:
+        for part in _adjacent_groups(cluster):
+            ends = sorted(np.inf if r["next_us"] is None else r["next_us"] for r in part)
+            median_end = ends[(len(ends) - 1) // 2]
+            counts = Counter(r["cell"] for r in part)
+            holes.append(
+                {
+                    "cell": min(counts, key=lambda c: (-counts[c], c)),
+                    "start_us": min(r["t_us"] for r in part),
+                    "end_us": None if median_end == np.inf else int(median_end),
+                    "heard": max(r["heard"] for r in part),
+                    "mmsis": sorted({r["mmsi"] for r in part}),
+                }
+            )
+    return holes
+
+
+def _adjacent_groups(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Rows grouped by connected cells (a cell and its H3 neighbours are connected)."""
+    parent = {r["cell"]: r["cell"] for r in rows}
+
+    def root(cell: str) -> str:
+        while parent[cell] != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    for cell in list(parent):
+        for near in h3.grid_disk(cell, 1):
+            if near in parent:
+                parent[root(near)] = root(cell)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(root(row["cell"]), []).append(row)
+    return list(groups.values())
