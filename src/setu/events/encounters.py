@@ -170,25 +170,7 @@ def close_pairs(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
         (pl.col("lat") / cell_deg).floor().cast(pl.Int64).alias("cy"),
         (pl.col("lon") / cell_deg).floor().cast(pl.Int64).alias("cx"),
     )
-    # Longitude cells spanned by max_distance_m at the point's latitude (poleward edge of its cell).
-    reach = (
-        (1.0 / (pl.col("lat").abs() + cell_deg).clip(upper_bound=89.0).radians().cos())
-        .ceil()
-        .cast(pl.Int64)
-    )
-    probes = (
-        points.select(
-            "t_us",
-            "mmsi",
-            "lon",
-            "lat",
-            "speed",
-            pl.int_ranges(pl.col("cy") - 1, pl.col("cy") + 2).alias("ny"),
-            pl.int_ranges(pl.col("cx") - reach, pl.col("cx") + reach + 1).alias("nx"),
-        )
-        .explode("ny")
-        .explode("nx")
-    )
+    probes = _probes(points, cell_deg)
     other = points.select(
         "t_us",
         pl.col("cy").alias("ny"),
@@ -218,4 +200,27 @@ def close_pairs(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
         # one row per pair and time even when a vessel has two segments at that time
         .sort(["t_us", "mmsi_a", "mmsi_b", "distance_m"])
         .unique(subset=["t_us", "mmsi_a", "mmsi_b"], keep="first", maintain_order=True)
+    )
+
+
+def _probes(points: pl.DataFrame, cell_deg: float) -> pl.DataFrame:
+    """Each point repeated once per neighbouring cell it must be compared with."""
+    # Longitude cells spanned by max_distance_m at the point's latitude (poleward edge of its cell).
+    reach = (
+        (1.0 / (pl.col("lat").abs() + cell_deg).clip(upper_bound=89.0).radians().cos())
+        .ceil()
+        .cast(pl.Int64)
+    )
+    return (
+        points.select(
+            "t_us",
+            "mmsi",
+            "lon",
+            "lat",
+            "speed",
+            pl.int_ranges(pl.col("cy") - 1, pl.col("cy") + 2).alias("ny"),
+            pl.int_ranges(pl.col("cx") - reach, pl.col("cx") + reach + 1).alias("nx"),
+        )
+        .explode("ny")
+        .explode("nx")
     )
