@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
 if TYPE_CHECKING:
     from setu.events.model import Event
@@ -40,6 +41,11 @@ def parameters_of(config: object) -> dict[str, Any]:
     if is_dataclass(config) and not isinstance(config, type):
         return asdict(config)
     raise TypeError("detector configs are dataclass instances")
+
+
+def segment_codes(frame: pl.DataFrame) -> npt.NDArray[np.int64]:
+    """Integer code per row, changing where ``segment_id`` changes (frame sorted by segment)."""
+    return frame.select(pl.col("segment_id").rle_id()).to_series().to_numpy().astype(np.int64)
 
 
 def runs(

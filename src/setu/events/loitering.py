@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from setu.errors import ValidationError
-from setu.events.base import parameters_of, runs, utc_from_us
+from setu.events.base import parameters_of, runs, segment_codes, utc_from_us
 from setu.events.model import Event, EventType
 from setu.tracks.geo import NM_M
 
@@ -70,7 +70,7 @@ class LoiteringDetector:
         frame = tracks.frame.filter(~pl.col("interpolated"))
         if frame.height == 0:
             return []
-        seg = frame["segment_id"].to_numpy()
+        seg = segment_codes(frame)
         t_us = frame["received_at"].dt.epoch("us").to_numpy()
         slow = frame["speed_knots"].fill_null(np.inf).to_numpy() < cfg.max_speed_knots
         # a new run starts after a long silence: give each such stretch its own group key

@@ -29,7 +29,7 @@ import polars as pl
 import shapely
 
 from setu.errors import StoreError, ValidationError
-from setu.events.base import hysteresis, parameters_of, runs, utc_from_us
+from setu.events.base import hysteresis, parameters_of, runs, segment_codes, utc_from_us
 from setu.events.model import Event, EventType
 from setu.tracks.geo import haversine_m
 
@@ -176,7 +176,7 @@ class PortVisitDetector:
         port, dist = ports.nearest(
             frame["lon"].to_numpy(), frame["lat"].to_numpy(), cfg.exit_distance_m
         )
-        seg = frame["segment_id"].to_numpy()
+        seg = segment_codes(frame)
         inside = hysteresis(seg, dist <= cfg.entry_distance_m, dist > cfg.exit_distance_m)
         starts, ends = runs(seg, inside)
         visit = np.full(frame.height, -1, dtype=np.int64)
@@ -185,6 +185,7 @@ class PortVisitDetector:
         speed = frame["speed_knots"].fill_null(np.inf).to_numpy()
         stopped = hysteresis(visit, speed < cfg.stop_speed_knots, speed > cfg.resume_speed_knots)
         final = frame.group_by("mmsi").agg(pl.col("segment_id").sort_by("received_at").last())
+        final_row = frame.select(pl.col("segment_id").is_in(final["segment_id"].implode()))
         ctx = _Arrays(
             mmsi=frame["mmsi"].to_numpy(),
             t_us=frame["received_at"].dt.epoch("us").to_numpy(),
@@ -194,7 +195,7 @@ class PortVisitDetector:
             stopped=stopped & (visit >= 0),
             seg_first=np.r_[True, seg[1:] != seg[:-1]],
             seg_last=np.r_[seg[1:] != seg[:-1], True],
-            final_row=np.isin(seg, final["segment_id"].to_numpy()),
+            final_row=final_row.to_series().to_numpy(),
         )
         visits = [_visit(ctx, ports, int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
         return [self._event(v) for v in visits if v.stops or not cfg.require_stop]
@@ -262,7 +263,8 @@ def _visit(x: _Arrays, ports: PortIndex, a: int, b: int) -> _VisitInfo:
     nearest_row = a + int(np.argmin(x.dist[rows]))
     stop_rows = np.flatnonzero(x.stopped[rows]) + a
     # time spent stopped: the steps arriving at a stopped fix from a stopped fix
-    stopped_s = float(x.step_s[stop_rows][np.isin(stop_rows - 1, stop_rows)].sum())
+    follows_stop = np.diff(stop_rows, prepend=-2) == 1
+    stopped_s = float(x.step_s[stop_rows][follows_stop].sum())
     exit_seen = not x.seg_last[b]
     is_open = bool(x.seg_last[b] and x.final_row[b])
     end_us = int(x.t_us[b + 1]) if exit_seen else (None if is_open else int(x.t_us[b]))
