@@ -90,6 +90,13 @@ def test_high_latitude_pairs_across_several_longitude_cells_are_found() -> None:
     assert len(detect(pair(150, 450, lat=72.0))) == 1
 
 
+def test_pairs_across_the_antimeridian_are_found() -> None:
+    frame = pl.concat([drifting(11, 150, 179.999, -16.0), drifting(22, 150, -179.999, -16.0)])
+    events = detect(frame)
+    assert len(events) == 1
+    assert abs(events[0].lon) == pytest.approx(180.0, abs=0.01)
+
+
 def test_same_mmsi_never_pairs_with_itself() -> None:
     frame = pl.concat([drifting(5, 150, 65.0, 12.0), drifting(5, 150, 65.0 + 0.002, 12.0)])
     assert detect(frame) == []

@@ -18,6 +18,7 @@ Method, near-linear in the number of positions (no all-pairs comparison):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -114,7 +115,10 @@ class EncounterDetector:
             pl.col("distance_m").median().alias("median_distance_m"),
             pl.col("speed_a").median().alias("median_speed_a"),
             pl.col("speed_b").median().alias("median_speed_b"),
-            pl.col("lon").mean(),
+            # circular mean of longitude (safe across the antimeridian)
+            pl.arctan2(pl.col("lon").radians().sin().mean(), pl.col("lon").radians().cos().mean())
+            .degrees()
+            .alias("lon"),
             pl.col("lat").mean(),
         )
         limit = cfg.max_median_speed_knots
@@ -168,7 +172,7 @@ def close_pairs(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
         "lat",
         pl.col("speed_knots").alias("speed"),
         (pl.col("lat") / cell_deg).floor().cast(pl.Int64).alias("cy"),
-        (pl.col("lon") / cell_deg).floor().cast(pl.Int64).alias("cx"),
+        ((pl.col("lon") + 180.0) / cell_deg).floor().cast(pl.Int64).alias("cx"),
     )
     probes = _probes(points, cell_deg)
     other = points.select(
@@ -194,7 +198,7 @@ def close_pairs(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
             "distance_m",
             pl.col("speed").alias("speed_a"),
             "speed_b",
-            ((pl.col("lon") + pl.col("lon_b")) / 2).alias("lon"),
+            _midpoint_lon(pl.col("lon"), pl.col("lon_b")).alias("lon"),
             ((pl.col("lat") + pl.col("lat_b")) / 2).alias("lat"),
         )
         # one row per pair and time even when a vessel has two segments at that time
@@ -205,6 +209,7 @@ def close_pairs(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
 
 def _probes(points: pl.DataFrame, cell_deg: float) -> pl.DataFrame:
     """Each point repeated once per neighbouring cell it must be compared with."""
+    n_cells = math.ceil(360.0 / cell_deg)
     # Longitude cells spanned by max_distance_m at the point's latitude (poleward edge of its cell).
     reach = (
         (1.0 / (pl.col("lat").abs() + cell_deg).clip(upper_bound=89.0).radians().cos())
@@ -223,4 +228,16 @@ def _probes(points: pl.DataFrame, cell_deg: float) -> pl.DataFrame:
         )
         .explode("ny")
         .explode("nx")
+        # longitude cells wrap at the antimeridian
+        .with_columns(((pl.col("nx") % n_cells + n_cells) % n_cells).alias("nx"))
+    )
+
+
+def _midpoint_lon(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """Longitude halfway from ``a`` to ``b`` the short way round, in [-180, 180]."""
+    d = b - a
+    d = pl.when(d > 180.0).then(d - 360.0).when(d < -180.0).then(d + 360.0).otherwise(d)
+    mid = a + d / 2
+    return (
+        pl.when(mid > 180.0).then(mid - 360.0).when(mid < -180.0).then(mid + 360.0).otherwise(mid)
     )
