@@ -121,7 +121,9 @@ def test_one_vessel_going_dark_among_others_still_heard_is_a_gap() -> None:
 def test_real_shore_distance_separates_open_sea_from_harbour(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    shore = load_shore(tmp_path_factory.mktemp("cache"))
+    cache = tmp_path_factory.mktemp("cache")
+    shore = load_shore(cache)
+    assert (cache / "shore_distance_v1.npy").is_file()  # later runs load it instead of building
     far, near = shore.distance_m([64.0, 72.84], [14.0, 18.95])
     assert far > 200 * NM_M  # mid Arabian Sea
     assert near < 5 * NM_M  # off Mumbai

@@ -144,7 +144,7 @@ class ShoreGrid:
     """Distance to shore looked up in the 0.1° grid (see the module docstring)."""
 
     def __init__(self, grid: npt.NDArray[np.uint16]) -> None:
-        self._grid = grid
+        self.grid = grid
         self._rows, self._cols = grid.shape
 
     def distance_m(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -152,28 +152,25 @@ class ShoreGrid:
         lat_a = np.asarray(lat, dtype=np.float64)
         i = np.clip(((90.0 - lat_a) / 180.0 * self._rows).astype(np.int64), 0, self._rows - 1)
         j = np.clip(((lon_a + 180.0) / 360.0 * self._cols).astype(np.int64), 0, self._cols - 1)
-        return np.asarray(self._grid[i, j], dtype=np.float64) * _UNIT_M
+        return np.asarray(self.grid[i, j], dtype=np.float64) * _UNIT_M
 
 
 _LOCK = threading.Lock()
-_LOADED: dict[str, ShoreGrid] = {}
+_LOADED: list[ShoreGrid] = []
 
 
 def load_shore(cache_dir: Path | None = None) -> ShoreGrid:
-    """The shore-distance grid: from memory, else from ``cache_dir``, else built (and saved)."""
-    key = str(cache_dir) if cache_dir is not None else ""
+    """The shore-distance grid: from memory, else from ``cache_dir``, else built; saved into
+    ``cache_dir`` when given and not there yet."""
     with _LOCK:
-        if key in _LOADED:
-            return _LOADED[key]
-        if cache_dir is None and _LOADED:  # any grid loaded before is the same grid
-            return next(iter(_LOADED.values()))
-        grid = _read_cache(cache_dir) if cache_dir is not None else None
-        if grid is None:
-            grid = build_distance_grid()
-            if cache_dir is not None:
-                _write_cache(cache_dir, grid)
-        shore = ShoreGrid(grid)
-        _LOADED[key] = shore
+        if _LOADED:
+            shore = _LOADED[0]
+        else:
+            grid = _read_cache(cache_dir) if cache_dir is not None else None
+            shore = ShoreGrid(build_distance_grid() if grid is None else grid)
+            _LOADED.append(shore)
+        if cache_dir is not None and not (cache_dir / _CACHE_NAME).is_file():
+            _write_cache(cache_dir, shore.grid)
         return shore
 
 
