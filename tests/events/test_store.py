@@ -72,6 +72,28 @@ def test_write_is_idempotent_and_round_trips(tmp_path: Path) -> None:
     assert stored[0] == sample()[0]
 
 
+def test_an_open_event_that_later_closes_is_stored_as_a_new_version(tmp_path: Path) -> None:
+    store = EventStore(tmp_path / "events")
+    visit = sample()[2]
+    store.write([visit])
+    closed = Event(
+        visit.event_type,
+        visit.mmsis,
+        visit.start,
+        visit.start + timedelta(hours=30),
+        72.8,
+        18.9,
+        "left",
+        key="INBOM",
+    )
+    assert closed.event_id == visit.event_id
+    assert store.write([closed]) == 1
+    assert store.write([closed]) == 0
+    (only,) = store.query()
+    assert only.end == closed.end and only.evidence == "left"
+    assert len(store.files()) == 2
+
+
 def test_queries_filter_by_type_vessel_time_and_area(tmp_path: Path) -> None:
     store = EventStore(tmp_path / "events")
     store.write(sample())

@@ -1,8 +1,10 @@
 """The event store: events as Parquet files under ``<data_dir>/events``.
 
 Files are written once (temporary name, then rename) and never modified. Writing is idempotent by
-``event_id``: events whose id is already stored are skipped, so re-running the detectors over the
-same positions adds nothing. Queries filter by type, vessel, time overlap and bounding box; events
+``event_id``: an event already stored with the same content is skipped, so re-running the
+detectors over the same positions adds nothing; an event whose content changed (an open gap or
+port visit that has since ended) is stored again as a new version, and reads return the latest
+version of each ``event_id``. Queries filter by type, vessel, time overlap and bounding box; events
 export as GeoJSON (one Point feature per event, RFC 7946).
 
 Columns: event_id, event_type, mmsis (list of uint32), start, end (timestamp µs UTC; end null while
@@ -119,30 +121,35 @@ class EventStore:
         return cls(settings.data_dir / "events")
 
     def files(self) -> list[Path]:
+        """Event files in write order (names carry a zero-padded sequence number)."""
         return sorted(self.root.glob("part-*.parquet")) if self.root.is_dir() else []
 
     def read(self) -> pl.DataFrame:
-        """Every stored event as a frame."""
+        """Every stored event as a frame: the latest stored version of each ``event_id``."""
         paths = self.files()
         if not paths:
             return pl.DataFrame(schema=EVENT_SCHEMA)
         try:
-            return pl.concat([pl.read_parquet(p) for p in paths]).cast(pl.Schema(EVENT_SCHEMA))
+            frame = pl.concat([pl.read_parquet(p) for p in paths]).cast(pl.Schema(EVENT_SCHEMA))
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise StoreError(f"cannot read events in {self.root}: {exc}") from exc
+        return frame.unique(subset="event_id", keep="last", maintain_order=True)
 
     def write(self, events: Iterable[Event]) -> int:
-        """Store the events not stored yet; returns how many were added."""
+        """Store events not stored yet, and new versions of stored events whose content changed
+        (e.g. an open gap that has since closed); returns how many rows were written."""
         fresh = events_frame(sort_events(events))
         if fresh.height == 0:
             return 0
-        known = self.read()["event_id"]
-        fresh = fresh.filter(~pl.col("event_id").is_in(known.implode()))
+        stored = self.read()
+        fresh = fresh.join(stored, on=list(EVENT_SCHEMA), how="anti", nulls_equal=True)
         if fresh.height == 0:
             return 0
+        paths = self.files()
+        sequence = int(paths[-1].name.split("-")[1]) + 1 if paths else 0
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            name = f"part-{uuid.uuid4().hex}"
+            name = f"part-{sequence:010d}-{uuid.uuid4().hex[:12]}"
             tmp = self.root / f".{name}.tmp"
             fresh.write_parquet(tmp, compression="zstd")
             os.replace(tmp, self.root / f"{name}.parquet")
