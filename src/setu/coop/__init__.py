@@ -1,0 +1,1 @@
+"""coop (init replaced below)."""

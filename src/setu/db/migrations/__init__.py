@@ -1,0 +1,1 @@
+"""Alembic migration environment and versions of the operational database."""

@@ -1,0 +1,1 @@
+"""The ACSA ledger (placeholder init, replaced below)."""
