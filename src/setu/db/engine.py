@@ -83,6 +83,9 @@ class Database:
             raise
         except SQLAlchemyError as exc:
             session.rollback()
+            original = getattr(exc, "orig", None)
+            if isinstance(original, SetuError):  # a column type refused a value
+                raise original from exc
             raise StoreError(
                 f"operational database {self.url} failed: {exc.__class__.__name__}: "
                 f"{str(exc).splitlines()[0]}; check that the database is reachable and its "
