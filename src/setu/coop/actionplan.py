@@ -16,7 +16,8 @@ https://www.mofa.go.jp/region/asia-paci/india/pmv0912/action.html) has this exac
     New Delhi                                                                 <- end of the plan
     December 29, 2009
 
-Everything before the first section heading and after the closing place line is page furniture
+Everything before the first section heading and after the closing place line (an unindented
+line followed by the date) is page furniture
 and is ignored; any other unexpected line inside sections 1–9 is an error, so a changed text is
 noticed rather than silently half-read. Cadence and level are read from the wording of each item
 (:func:`cadence_of`, :func:`level_of`); the rest of an item's meaning (kind, owners, title,
@@ -178,13 +179,21 @@ def parse_action_plan(text: str) -> ActionPlan:
             continue
         if _SUBHEADING.match(line) or _BULLET.match(line):
             continue
-        if state.section == max(sections) and not line.startswith(" "):
+        if not line.startswith(" ") and _followed_by_date(lines, idx):
             place = line.strip()
             break
         raise InputError(f"line {idx + 1}: unexpected text in section {state.section}: {line!r}")
     if not place:
         raise InputError("the Action Plan text ends without its place of adoption")
     return ActionPlan(title, adopted_on, place, sections, tuple(items))
+
+
+def _followed_by_date(lines: list[str], idx: int) -> bool:
+    """True when the next non-empty line after ``idx`` is a date (the place-and-date close)."""
+    for line in lines[idx + 1 :]:
+        if line.strip():
+            return bool(_DATE.match(line.strip()))
+    return False
 
 
 def _item_from_line(
