@@ -37,6 +37,7 @@ def _ledger(ctx: typer.Context) -> AcsaLedger:
     from setu.logistics import AcsaLedger, Deadlines
 
     db = open_database(settings_from(ctx))
+    ctx.call_on_close(db.dispose)
     return AcsaLedger(db, actor=actor_name(), deadlines=Deadlines.from_env())
 
 

@@ -45,7 +45,9 @@ def _service(ctx: typer.Context) -> Cooperation:
     from setu.coop.records import actor_name
     from setu.db import open_database
 
-    coop = Cooperation(open_database(settings_from(ctx)), actor=actor_name())
+    db = open_database(settings_from(ctx))
+    ctx.call_on_close(db.dispose)
+    coop = Cooperation(db, actor=actor_name())
     coop.ensure_seeded()
     return coop
 

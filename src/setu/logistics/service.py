@@ -40,7 +40,7 @@ from setu.logistics.models import (
     Settlement,
 )
 from setu.logistics.orders import check_editable, check_signable, transition
-from setu.logistics.policy import Deadlines, check_currency, refuse_arms, to_decimal
+from setu.logistics.policy import Deadlines, check_currency, quantize, refuse_arms, to_decimal
 
 #: Ageing buckets in days since invoice (upper bound inclusive; None = open-ended).
 AGEING_BUCKETS: tuple[tuple[str, int | None], ...] = (
@@ -90,6 +90,11 @@ def _line(order: AcsaOrder, line_no: int, item: LineIn) -> AcsaLine:
     )
 
 
+def _money(amounts: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Amounts rounded to each currency's minor unit (the same on every backend)."""
+    return {currency: quantize(value, currency) for currency, value in sorted(amounts.items())}
+
+
 class AcsaLedger:
     """Orders under the ACSA, their settlement, balances, ageing and verification."""
 
@@ -125,8 +130,8 @@ class AcsaLedger:
     def _view(self, s: Session, order: AcsaOrder, *, full: bool = True) -> dict[str, Any]:
         view = record(order)
         totals = ledger.order_totals(order.lines)
-        view["totals"] = totals
-        view["outstanding"] = ledger.outstanding(s, order)
+        view["totals"] = _money(totals)
+        view["outstanding"] = _money(ledger.outstanding(s, order))
         view["signed_by"] = sorted(sig.party.value for sig in order.signatures)
         if full:
             view["lines"] = [record(x, exclude=("order_id",)) for x in order.lines]
@@ -477,9 +482,9 @@ class AcsaLedger:
             {
                 "party": party.value,
                 "currency": currency,
-                "receivable": v["receivable"],
-                "payable": v["payable"],
-                "net": v["receivable"] - v["payable"],
+                "receivable": quantize(v["receivable"], currency),
+                "payable": quantize(v["payable"], currency),
+                "net": quantize(v["receivable"] - v["payable"], currency),
             }
             for (party, currency), v in sorted(table.items())
         ]
@@ -502,7 +507,13 @@ class AcsaLedger:
                     row = out.setdefault(key, {n: Decimal(0) for n, _ in AGEING_BUCKETS})
                     row[bucket] += owed
         return [
-            {"creditor": c, "debtor": d, "currency": cur, **row, "total": sum(row.values())}
+            {
+                "creditor": c,
+                "debtor": d,
+                "currency": cur,
+                **{n: quantize(v, cur) for n, v in row.items()},
+                "total": quantize(sum(row.values(), Decimal(0)), cur),
+            }
             for (c, d, cur), row in sorted(out.items())
         ]
 
