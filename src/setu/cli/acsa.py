@@ -32,8 +32,8 @@ LINE_HELP = (
 
 
 def _ledger(ctx: typer.Context) -> AcsaLedger:
-    from setu.coop.records import actor_name
     from setu.db import open_database
+    from setu.db.records import actor_name
     from setu.logistics import AcsaLedger, Deadlines
 
     db = open_database(settings_from(ctx))
@@ -54,7 +54,7 @@ def _lines(specs: list[str] | None) -> list[LineIn]:
 
 
 def _cell(value: Any) -> str:
-    from setu.coop.records import jsonable
+    from setu.db.records import jsonable
 
     if value is None:
         return ""
@@ -80,7 +80,7 @@ _NUMERIC = {"receivable", "payable", "net", "total", "0-30", "31-60", "61-90", "
 
 
 def _order_out(order: dict[str, Any], as_json: bool) -> None:
-    from setu.coop.records import jsonable
+    from setu.db.records import jsonable
 
     if as_json:
         print_json(jsonable(order))
@@ -167,7 +167,7 @@ def list_orders(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Orders, oldest first."""
-    from setu.coop.records import jsonable
+    from setu.db.records import jsonable
 
     rows = _ledger(ctx).list_orders(state=state, party=party)
     if as_json:
@@ -266,7 +266,7 @@ def sweep(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
 @acsa_app.command("balances")
 def balances(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
     """Receivables and payables of each party in each currency."""
-    from setu.coop.records import jsonable
+    from setu.db.records import jsonable
 
     rows = _ledger(ctx).balances()
     if as_json:
@@ -278,7 +278,7 @@ def balances(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
 @acsa_app.command("ageing")
 def ageing(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
     """Outstanding amounts by days since invoice."""
-    from setu.coop.records import jsonable
+    from setu.db.records import jsonable
     from setu.logistics import AGEING_BUCKETS
 
     rows = _ledger(ctx).ageing()
@@ -315,7 +315,7 @@ def export(
 ) -> None:
     """Every order in full as JSON (documents by name and SHA-256)."""
     from setu.cli._common import dumps
-    from setu.coop.records import jsonable
+    from setu.db.records import jsonable
 
     text = dumps(jsonable(_ledger(ctx).export()))
     if out is None:

@@ -42,8 +42,8 @@ JSON_OPT = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 def _service(ctx: typer.Context) -> Cooperation:
     from setu.coop import Cooperation
-    from setu.coop.records import actor_name
     from setu.db import open_database
+    from setu.db.records import actor_name
 
     db = open_database(settings_from(ctx))
     ctx.call_on_close(db.dispose)
@@ -53,7 +53,7 @@ def _service(ctx: typer.Context) -> Cooperation:
 
 
 def _out(data: Any, as_json: bool, columns: list[str], title: str) -> None:
-    from setu.coop.records import jsonable
+    from setu.db.records import jsonable
 
     if as_json:
         print_json(jsonable(data))
@@ -70,7 +70,7 @@ def _out(data: Any, as_json: bool, columns: list[str], title: str) -> None:
 
 
 def _cell(value: Any) -> str:
-    from setu.coop.records import jsonable
+    from setu.db.records import jsonable
 
     if value is None:
         return ""
@@ -82,7 +82,7 @@ def _cell(value: Any) -> str:
 
 
 def _show(data: dict[str, Any], as_json: bool, title: str) -> None:
-    from setu.coop.records import jsonable
+    from setu.db.records import jsonable
 
     if as_json:
         print_json(jsonable(data))
@@ -249,7 +249,7 @@ def agreements_export(
 ) -> None:
     """Every agreement with relations and mechanisms, as JSON."""
     from setu.cli._common import dumps
-    from setu.coop.records import jsonable
+    from setu.db.records import jsonable
 
     text = dumps(jsonable(_service(ctx).list_agreements()))
     if out is None:

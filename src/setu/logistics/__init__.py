@@ -6,7 +6,7 @@ or ammunition, settlement deadlines), the order state machine (:mod:`setu.logist
 the hash-chained ledger with its balances and integrity check (:mod:`setu.logistics.ledger`)
 and the Python API, :class:`AcsaLedger`.
 
-May import :mod:`setu.db`, :mod:`setu.errors`, :mod:`setu.clock`, :mod:`setu.coop.records`
+May import :mod:`setu.db`, :mod:`setu.errors`, :mod:`setu.clock`
 and SQLAlchemy. It does not import the CLI or any web code.
 """
 

@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from setu.clock import Clock, utc_now
-from setu.coop.records import record
 from setu.db.base import Classification, Party, parse_enum
 from setu.db.engine import Database
+from setu.db.records import record
 from setu.errors import IntegrityError, NotFoundError, StateError, ValidationError
 from setu.logistics import ledger
 from setu.logistics.models import (
