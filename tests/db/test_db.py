@@ -34,7 +34,7 @@ def test_migrations_match_the_models(db_url: str) -> None:
     db = open_database(db_url)
     try:
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": False})
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
             diffs = compare_metadata(context, Base.metadata)
         assert diffs == []
     finally:
