@@ -194,7 +194,7 @@ class AcsaEntry(ClassifiedMixin, Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class AcsaBalance(Base):
+class AcsaBalance(ClassifiedMixin, Base):
     """What ``debtor`` owes ``creditor`` in ``currency``, kept current with every entry."""
 
     __tablename__ = "acsa_balance"

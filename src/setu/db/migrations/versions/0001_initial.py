@@ -30,6 +30,20 @@ def upgrade() -> None:
         sa.Column("amount", setu.db.types.Money(), nullable=False),
         sa.Column("entries", sa.Integer(), nullable=False),
         sa.Column("updated_at", setu.db.types.UtcDateTime(), nullable=False),
+        sa.Column(
+            "classification",
+            sa.Enum(
+                "UNCLASSIFIED",
+                "RESTRICTED",
+                "CONFIDENTIAL",
+                "SECRET",
+                "TOP_SECRET",
+                name="classification",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_acsa_balance")),
         sa.UniqueConstraint("creditor", "debtor", "currency", name="uq_balance"),
     )
