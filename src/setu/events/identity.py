@@ -141,10 +141,12 @@ class IdentityConfig:
     min_fixes: int = 3
     # Impossible switches between two concurrent segments for spoofing (A -> B -> A).
     min_switches: int = 2
-    # on_land: consecutive fixes and distance from the sea (the GLOBE pixel is ~0.93 km; 5 km
-    # keeps wide rivers, docks and harbour basins that the 1 km mask draws as land out).
+    # on_land: consecutive fixes and distance from the sea. The ~1 km mask draws harbour
+    # channels, estuaries and canals as land: on the New York Harbor and Virginia Beach
+    # recordings (tracktable) ships in the Kills and the Elizabeth River lie up to ~10 km "inland"
+    # and one in the Dismal Swamp canal ~20 km; 20 km keeps all but the last out (setu's choice).
     on_land_min_fixes: int = 3
-    on_land_min_inland_m: float = 5_000.0
+    on_land_min_inland_m: float = 20_000.0
     # identity_change: underway means a fix within 30 min reporting >= 1 kn and a navigational
     # status other than at anchor (1) or moored (5) (ITU-R M.1371-5, Table 45).
     underway_min_knots: float = 1.0
