@@ -1,0 +1,154 @@
+"""Assembly of the columnar family tables from the kernels' output (no per-message loop)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from setu.ais._decode_kernels import extract_numeric, extract_text
+from setu.ais._decode_plan import FamilyPlan, family_plan
+from setu.ais.batch import NO_TIME, PayloadBatch
+from setu.ais.layout import Cond, Family
+from setu.ais.schema import COMMON_COLUMNS, FAMILY_COLUMNS, FAMILY_SCHEMAS, TIMESTAMP
+
+
+def _validity(valid: np.ndarray) -> pa.Buffer | None:
+    if valid.all():
+        return None
+    return pa.py_buffer(np.packbits(valid, bitorder="little"))
+
+
+def arrow_array(values: np.ndarray, valid: np.ndarray | None, typ: pa.DataType) -> pa.Array:
+    """A primitive Arrow array from NumPy values and a validity mask (zero-copy values)."""
+    n = len(values)
+    bitmap = None if valid is None else _validity(valid)
+    if pa.types.is_boolean(typ):
+        data = pa.py_buffer(np.packbits(values.astype(np.bool_), bitorder="little"))
+    elif pa.types.is_timestamp(typ):
+        data = pa.py_buffer(np.ascontiguousarray(values, dtype=np.int64))
+    else:
+        data = pa.py_buffer(np.ascontiguousarray(values, dtype=typ.to_pandas_dtype()))
+    return pa.Array.from_buffers(typ, n, [bitmap, data])
+
+
+def common_columns(
+    batch: PayloadBatch,
+    six: np.ndarray,
+    types: np.ndarray,
+    msg_hash: np.ndarray,
+    idx: np.ndarray,
+    header: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[pa.Array]:
+    """The common columns for rows ``idx``; ``header`` = (mmsi, repeat) when already decoded."""
+    if header is None:
+        first = np.asarray(batch.offsets, np.int64)[idx]
+        chars = [six[first + k].astype(np.int64) for k in range(7)]
+        mmsi = ((chars[1] & 3) << 28) | (chars[2] << 22) | (chars[3] << 16)
+        mmsi |= (chars[4] << 10) | (chars[5] << 4) | (chars[6] >> 2)
+        repeat = (chars[1] >> 4) & 3
+    else:
+        mmsi, repeat = header
+    times = np.asarray(batch.received_at_us, np.int64)[idx]
+    take = pa.array(idx, pa.int64())
+    typed = {f.name: f.type for f in COMMON_COLUMNS}
+    return [
+        arrow_array(times, times != NO_TIME, TIMESTAMP),
+        arrow_array(mmsi, None, typed["mmsi"]),
+        arrow_array(types[idx], None, typed["msg_type"]),
+        arrow_array(repeat, None, typed["repeat"]),
+        batch.station.take(take).cast(pa.string()),
+        batch.channel.take(take).cast(pa.string()),
+        batch.talker.take(take).cast(pa.string()),
+        arrow_array(np.asarray(batch.line_no, np.int64)[idx], None, pa.int64()),
+        arrow_array(np.asarray(batch.checksum_ok, np.bool_)[idx], None, pa.bool_()),
+        arrow_array(msg_hash[idx], None, pa.uint64()),
+    ]
+
+
+def _keep_mask(
+    t: int,
+    when: tuple[Cond, ...],
+    plan: FamilyPlan,
+    row_types: np.ndarray,
+    raw: np.ndarray,
+    valid: np.ndarray,
+) -> np.ndarray:
+    """False for the rows of type ``t`` where the field's presence condition fails."""
+    ok = np.ones(len(row_types), np.bool_)
+    for cond in when:
+        k = plan.column_index(cond.field)
+        hit = (raw[k] // cond.divisor) == cond.equals
+        ok &= valid[k] & (hit != cond.negate)
+    return (row_types != t) | ok
+
+
+def _station_time(vals: dict[str, np.ndarray], valid: dict[str, np.ndarray]) -> pa.Array:
+    """UTC timestamp from the base-station date fields; null when any part is n/a/invalid."""
+    parts = ("year", "month", "day", "hour", "minute", "second")
+    ok = np.logical_and.reduce([valid[p] for p in parts])
+    year, month, day = (vals[p].astype(np.int64) for p in parts[:3])
+    ok &= (month >= 1) & (month <= 12) & (day >= 1) & (vals["hour"] < 24)
+    ok &= vals["minute"] < 60
+    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    days = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
+    ok &= days.astype("datetime64[M]") == months
+    secs = vals["hour"] * 3600 + vals["minute"] * 60 + vals["second"]
+    us = days.astype("datetime64[us]").astype(np.int64) + secs.astype(np.int64) * 1_000_000
+    return arrow_array(us, ok, TIMESTAMP)
+
+
+def build_family_table(
+    family: Family,
+    batch: PayloadBatch,
+    six: np.ndarray,
+    types: np.ndarray,
+    nbits: np.ndarray,
+    msg_hash: np.ndarray,
+    idx: np.ndarray,
+) -> pa.Table:
+    """Decode rows ``idx`` (all of this family's types, already screened) into its table."""
+    plan = family_plan(family)
+    schema = FAMILY_SCHEMAS[family]
+    offsets = np.asarray(batch.offsets, np.int64)
+    vals, raw, valid = extract_numeric(
+        six,
+        offsets,
+        nbits,
+        types,
+        idx,
+        plan.starts,
+        plan.widths,
+        plan.signed,
+        plan.rot,
+        plan.scale,
+        plan.na1,
+        plan.na2,
+        plan.na_from,
+    )
+    row_types = types[idx]
+    for t, c, when in plan.conditions:  # valid is a fresh kernel output: ours to edit
+        valid[c] &= _keep_mask(t, when, plan, row_types, raw, valid)
+    columns: dict[str, pa.Array] = {}
+    by_name_vals: dict[str, np.ndarray] = {}
+    by_name_valid: dict[str, np.ndarray] = {}
+    for c, name in enumerate(plan.numeric):
+        typ = schema.field(name).type
+        src = vals[c] if pa.types.is_floating(typ) else raw[c]
+        by_name_vals[name], by_name_valid[name] = raw[c], valid[c]
+        columns[name] = arrow_array(src, valid[c], typ)
+    for c, name in enumerate(plan.text):
+        data, offs, tvalid = extract_text(
+            six, offsets, nbits, types, idx, plan.text_starts[c], plan.text_chars[c]
+        )
+        for t, cc, when in plan.text_conditions:
+            if cc == c:
+                tvalid &= _keep_mask(t, when, plan, row_types, raw, valid)
+        columns[name] = pa.Array.from_buffers(
+            pa.string(), len(idx), [_validity(tvalid), pa.py_buffer(offs), pa.py_buffer(data)]
+        )
+    if family == "base_stations":
+        columns["station_time"] = _station_time(by_name_vals, by_name_valid)
+    header = (raw[plan.column_index("mmsi")], raw[plan.column_index("repeat")])
+    arrays = common_columns(batch, six, types, msg_hash, idx, header)
+    arrays += [columns[c] for c in FAMILY_COLUMNS[family]]
+    return pa.Table.from_arrays(arrays, schema=schema)
