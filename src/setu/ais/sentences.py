@@ -1,0 +1,333 @@
+"""Framing of raw AIS input: bytes in, columns of AIS sentences and a rejects table out.
+
+:func:`frame_chunk` reads a chunk of whole lines in one Numba pass (:mod:`setu.ais._frame_scan`)
+and returns a :class:`FramedChunk`: one row per AIS sentence (``!ccVDM``/``!ccVDO`` from any
+talker) with its fragment fields, receive time, station and payload offsets, plus a rejects
+table (:data:`setu.ais.batch.REJECT_SCHEMA`) and counters. Multi-part reassembly is the job of
+:mod:`setu.ais.reassembly`.
+
+What a line can be:
+
+- an AIS sentence, optionally preceded by IEC 61162-450 tag blocks ``\\c:..,s:..,g:..*hh\\`` and
+  by a leading timestamp (Unix seconds or ISO 8601, then a space, comma, tab or semicolon), and
+  optionally followed by ``,``-separated fields of which the last 10-digit one is Unix seconds;
+  several ``tag block + sentence`` pairs may share one line (each is its own *record*);
+- metadata: a stand-alone tag block or a Gatehouse ``$PGHP,1,...`` timestamp, applying to the
+  next record that is not blank, a comment or metadata (also across chunks, see
+  :class:`FrameCarry`);
+- blank or a ``#`` comment;
+- anything else is rejected: other NMEA sentences as NOT_AIS, non-NMEA text as NOT_NMEA.
+
+Receive time precedence: tag ``c:`` (seconds, or milliseconds above 1e11) > tag ``T:`` >
+``$PGHP`` > leading or trailing timestamp > ``default_time_us``. Counters satisfy
+``records == blank_or_comment + metadata_lines + ais_sentences + rejected`` and
+``records >= lines`` (equal unless a line holds several records).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+
+from setu.ais._frame_fields import REASON_BY_CODE, TALKER_CODES
+from setu.ais._frame_scan import (
+    C_AIS,
+    C_BLANK,
+    C_LINES,
+    C_META,
+    C_NR,
+    C_NS,
+    C_NST,
+    C_RECORDS,
+    C_REJ,
+    J_END,
+    J_LINE,
+    J_REASON,
+    J_START,
+    J_TIME,
+    N_COUNTERS,
+    N_REJ_ROWS,
+    N_SENT_ROWS,
+    P_STATION,
+    S_CHAN,
+    S_COUNT,
+    S_CS_OK,
+    S_FILL,
+    S_G_ID,
+    S_G_NUM,
+    S_G_TOTAL,
+    S_LINE,
+    S_NUM,
+    S_PAY_END,
+    S_PAY_START,
+    S_REC_END,
+    S_REC_START,
+    S_SEQ,
+    S_STATION,
+    S_TAG_OK,
+    S_TALKER,
+    S_TIME,
+    empty_pending,
+    grow_stations,
+    intern,
+    scan,
+)
+from setu.ais.batch import NO_TIME, REJECT_SCHEMA
+from setu.errors import ConfigError
+
+__all__ = [
+    "FrameCarry",
+    "FramedChunk",
+    "channel_array",
+    "frame_chunk",
+    "talker_array",
+    "talker_name",
+]
+
+
+@dataclass(frozen=True)
+class FrameCarry:
+    """Metadata still pending at the end of a chunk (a tag block or $PGHP line at its end).
+
+    Pass ``chunk.carry`` to the next :func:`frame_chunk` call so it applies to the first sentence
+    of the next chunk. ``pending`` holds the kernel's pending values; ``station`` the name.
+    """
+
+    pending: tuple[int, ...] = field(default_factory=lambda: tuple(empty_pending().tolist()))
+    station: str | None = None
+
+
+@dataclass(frozen=True)
+class FramedChunk:
+    """AIS sentences of one chunk, one row per sentence, in input order.
+
+    - ``line_no`` int64: 1-based line number; ``received_at_us`` int64 (NO_TIME when unknown)
+    - ``frag_count``, ``frag_num`` uint8; ``seq_id`` int32 (-1 when empty)
+    - ``channel`` uint8: the channel character's code (0 when empty)
+    - ``talker`` int16: formatter code, see :func:`talker_name` (e.g. "AIVDM", "BSVDO")
+    - ``station`` int32: index into ``stations`` (tag block ``s:``), -1 when none
+    - ``payload_start``/``payload_end`` int64: the armoured payload is ``data[start:end]``
+    - ``fill_bits`` uint8; ``checksum_ok`` bool (NMEA checksum); ``tag_block_ok`` bool (False when
+      a tag block applying to the sentence had a bad or missing checksum or bad syntax)
+    - ``group_num``/``group_total`` int16 and ``group_id`` int64: tag block ``g:n-m-id``, -1 absent
+    - ``record_start``/``record_end`` int64: the raw record (tag blocks + sentence) in ``data``
+    """
+
+    data: np.ndarray
+    line_no: np.ndarray
+    received_at_us: np.ndarray
+    frag_count: np.ndarray
+    frag_num: np.ndarray
+    seq_id: np.ndarray
+    channel: np.ndarray
+    talker: np.ndarray
+    station: np.ndarray
+    stations: tuple[str, ...]
+    payload_start: np.ndarray
+    payload_end: np.ndarray
+    fill_bits: np.ndarray
+    checksum_ok: np.ndarray
+    tag_block_ok: np.ndarray
+    group_num: np.ndarray
+    group_total: np.ndarray
+    group_id: np.ndarray
+    record_start: np.ndarray
+    record_end: np.ndarray
+    rejects: pa.Table
+    carry: FrameCarry
+    lines: int
+    records: int
+    blank_or_comment: int
+    metadata_lines: int
+    ais_sentences: int
+    rejected: int
+    last_line_no: int
+
+    def __len__(self) -> int:
+        return len(self.line_no)
+
+    def raw(self, i: int) -> str:
+        """The raw record of sentence ``i`` (tag blocks included), for rejects and debugging."""
+        rec = self.data[self.record_start[i] : self.record_end[i]]
+        return bytes(rec).decode("utf-8", "replace")
+
+    def payload(self, i: int) -> bytes:
+        return bytes(self.data[self.payload_start[i] : self.payload_end[i]])
+
+
+def talker_name(code: int) -> str:
+    """The formatter (e.g. "AIVDM") of a talker code produced by the framing kernel."""
+    pair, vdo = divmod(int(code), 2)
+    first, second = divmod(pair, 95)
+    return chr(first + 32) + chr(second + 32) + ("VDO" if vdo else "VDM")
+
+
+@lru_cache(maxsize=1)
+def _talker_lut() -> pa.Array:
+    return pa.array([talker_name(c) for c in range(TALKER_CODES)], pa.string())
+
+
+@lru_cache(maxsize=1)
+def _channel_lut() -> pa.Array:
+    return pa.array([None] + [chr(c) for c in range(1, 128)], pa.string())
+
+
+def talker_array(codes: np.ndarray) -> pa.Array:
+    """Arrow strings for talker codes (vectorised ``take`` from a lookup table)."""
+    return _talker_lut().take(pa.array(codes.astype(np.int32, copy=False)))
+
+
+def channel_array(codes: np.ndarray) -> pa.Array:
+    """Arrow strings (null for 0) for channel character codes."""
+    return _channel_lut().take(pa.array(codes.astype(np.int32, copy=False)))
+
+
+def frame_chunk(
+    buf: bytes,
+    *,
+    first_line_no: int = 1,
+    default_time_us: int = NO_TIME,
+    strict: bool = False,
+    max_line_bytes: int = 4096,
+    carry: FrameCarry | None = None,
+) -> FramedChunk:
+    """Frame the whole lines in ``buf`` (see the module docstring for what a line can be).
+
+    ``first_line_no`` numbers the first line; ``default_time_us`` is the receive time of
+    sentences without one (NO_TIME leaves it unknown); ``strict`` rejects bad NMEA checksums
+    (BAD_CHECKSUM), bad tag blocks (BAD_TAG_BLOCK) and bad $PGHP checksums (BAD_PGHP) instead of
+    flagging them; ``carry`` is the previous chunk's :attr:`FramedChunk.carry`.
+    """
+    if max_line_bytes < 1:
+        raise ConfigError(
+            f"max_line_bytes must be at least 1 (got {max_line_bytes}); the default is 4096"
+        )
+    carry = carry if carry is not None else FrameCarry()
+    a = np.frombuffer(buf, np.uint8)
+    lines = buf.count(b"\n") + (1 if buf and not buf.endswith(b"\n") else 0)
+    pend = np.array(carry.pending, np.int64)
+    cnt = np.zeros(N_COUNTERS, np.int64)
+    slack = max_line_bytes // 2 + 2  # the most records one line can hold
+    sent = np.empty((N_SENT_ROWS, lines + slack), np.int64)
+    rej = np.empty((N_REJ_ROWS, lines // 8 + slack), np.int64)
+    tab, off, arena = np.full(256, -1, np.int64), np.zeros(129, np.int64), np.empty(4096, np.uint8)
+    if carry.station is not None:
+        seed = np.frombuffer(carry.station.encode(), np.uint8)
+        tab, off, arena = grow_stations(tab, off, arena, cnt, len(seed), 1)
+        pend[P_STATION] = intern(seed, 0, len(seed), tab, off, arena, cnt)
+    pos = 0
+    while True:
+        pos = scan(
+            a,
+            pos,
+            first_line_no,
+            default_time_us,
+            strict,
+            max_line_bytes,
+            pend,
+            cnt,
+            sent,
+            rej,
+            tab,
+            off,
+            arena,
+        )
+        if pos >= len(a):
+            break
+        sent = _widen(sent, int(cnt[C_NS]) + slack)
+        rej = _widen(rej, int(cnt[C_NR]) + slack)
+        tab, off, arena = grow_stations(tab, off, arena, cnt, max_line_bytes, slack)
+    stations = tuple(
+        bytes(arena[off[k] : off[k + 1]]).decode("utf-8", "replace") for k in range(cnt[C_NST])
+    )
+    ns = int(cnt[C_NS])
+    pend_station = int(pend[P_STATION])
+    next_carry = FrameCarry(
+        pending=tuple(pend.tolist()),
+        station=stations[pend_station] if pend_station >= 0 else None,
+    )
+    return FramedChunk(
+        data=a,
+        **_sentence_columns(sent[:, :ns]),
+        stations=stations,
+        rejects=rejects_table(a, rej[:, : int(cnt[C_NR])]),
+        carry=next_carry,
+        lines=int(cnt[C_LINES]),
+        records=int(cnt[C_RECORDS]),
+        blank_or_comment=int(cnt[C_BLANK]),
+        metadata_lines=int(cnt[C_META]),
+        ais_sentences=int(cnt[C_AIS]),
+        rejected=int(cnt[C_REJ]),
+        last_line_no=first_line_no + int(cnt[C_LINES]) - 1,
+    )
+
+
+def _widen(m: np.ndarray, width: int) -> np.ndarray:
+    if width <= m.shape[1]:
+        return m
+    new = np.empty((m.shape[0], max(width, 2 * m.shape[1])), np.int64)
+    new[:, : m.shape[1]] = m
+    return new
+
+
+def _sentence_columns(s: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "line_no": s[S_LINE],
+        "received_at_us": s[S_TIME],
+        "frag_count": s[S_COUNT].astype(np.uint8),
+        "frag_num": s[S_NUM].astype(np.uint8),
+        "seq_id": s[S_SEQ].astype(np.int32),
+        "channel": s[S_CHAN].astype(np.uint8),
+        "talker": s[S_TALKER].astype(np.int16),
+        "station": s[S_STATION].astype(np.int32),
+        "payload_start": s[S_PAY_START],
+        "payload_end": s[S_PAY_END],
+        "fill_bits": s[S_FILL].astype(np.uint8),
+        "checksum_ok": s[S_CS_OK].astype(np.bool_),
+        "tag_block_ok": s[S_TAG_OK].astype(np.bool_),
+        "group_num": s[S_G_NUM].astype(np.int16),
+        "group_total": s[S_G_TOTAL].astype(np.int16),
+        "group_id": s[S_G_ID],
+        "record_start": s[S_REC_START],
+        "record_end": s[S_REC_END],
+    }
+
+
+def text_array(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """Arrow strings of the byte ranges ``a[starts[i]:ends[i]]`` (invalid UTF-8 replaced)."""
+    lengths = ends - starts
+    offsets = np.zeros(len(starts) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if len(starts) and np.all(starts[1:] == ends[:-1]):
+        values = a[starts[0] : ends[-1]]
+    else:
+        idx = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+        values = a[idx]
+    binary = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(values)]
+    )
+    try:
+        return binary.cast(pa.large_string()).cast(pa.string())
+    except pa.ArrowInvalid:
+        texts = [b.decode("utf-8", "replace") for b in binary.to_pylist()]
+        return pa.array(texts, pa.string())
+
+
+def rejects_table(a: np.ndarray, rej: np.ndarray) -> pa.Table:
+    """The REJECT_SCHEMA table of the kernel's reject columns."""
+    if rej.shape[1] == 0:
+        return REJECT_SCHEMA.empty_table()
+    reasons = pa.array([r.value for r in REASON_BY_CODE], pa.string())
+    times = rej[J_TIME]
+    return pa.table(
+        [
+            pa.array(rej[J_LINE]),
+            reasons.take(pa.array(rej[J_REASON])),
+            text_array(a, rej[J_START], rej[J_END]),
+            pa.array(times, pa.timestamp("us", tz="UTC"), mask=times == NO_TIME),
+        ],
+        schema=REJECT_SCHEMA,
+    )
