@@ -42,7 +42,7 @@ class _Bits:
             v = self.get(start + 6 * k, 6)
             assert v is not None
             chars.append(chr(v + 64 if v < 32 else v))
-        text = "".join(chars).rstrip("@ ")
+        text = "".join(chars).rstrip("@ ").lstrip(" ")
         return text or None
 
     def binary(self, f: Field) -> tuple[str | None, int]:

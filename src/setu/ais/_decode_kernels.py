@@ -137,8 +137,9 @@ def extract_text(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decode one 6-bit text column (start/nchars indexed by msg type) into Arrow buffers.
 
-    Returns UTF-8 data, int32 offsets (m + 1) and validity; trailing ``@`` and spaces are
-    stripped, an empty result is null, characters cut by the end of the message are dropped.
+    Returns UTF-8 data, int32 offsets (m + 1) and validity; leading spaces and trailing ``@``
+    and spaces are stripped, an empty result is null, characters cut by the end of the message
+    are dropped.
     """
     m = rows.shape[0]
     total = 0
@@ -157,12 +158,17 @@ def extract_text(
         if avail < n:
             n = avail
         keep = 0
+        lead = -1
         for j in range(n):
             v = _bits(six, offsets[r], s + 6 * j, 6)
             ch = v + 64 if v < 32 else v
-            data[pos + j] = ch
+            if lead < 0 and ch == 32:
+                continue
+            if lead < 0:
+                lead = j
+            data[pos + j - lead] = ch
             if ch != 64 and ch != 32:
-                keep = j + 1
+                keep = j - lead + 1
         pos += keep
         offs[k + 1] = pos
         valid[k] = keep > 0

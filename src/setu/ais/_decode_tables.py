@@ -43,8 +43,8 @@ def common_columns(
     if header is None:
         first = np.asarray(batch.offsets, np.int64)[idx]
         chars = [six[first + k].astype(np.int64) for k in range(7)]
-        mmsi = ((chars[1] & 3) << 28) | (chars[2] << 22) | (chars[3] << 16)
-        mmsi |= (chars[4] << 10) | (chars[5] << 4) | (chars[6] >> 2)
+        mmsi = ((chars[1] & 15) << 26) | (chars[2] << 20) | (chars[3] << 14)
+        mmsi |= (chars[4] << 8) | (chars[5] << 2) | (chars[6] >> 4)
         repeat = (chars[1] >> 4) & 3
     else:
         mmsi, repeat = header

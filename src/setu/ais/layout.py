@@ -20,7 +20,8 @@ Rules shared by every field:
   bits before the end of the message, e.g. type 26 data before its communication state);
 - a message shorter than its type's ``min_bits`` (or the ``part_min_bits`` of its part) is
   rejected (``BAD_BIT_COUNT``); longer messages are decoded and the extra bits ignored;
-- text is ITU 6-bit ASCII with trailing ``@`` padding and spaces stripped; empty text is null;
+- text is ITU 6-bit ASCII with trailing ``@`` padding and spaces and leading spaces stripped;
+  empty text is null;
 - binary fields are lower-case hex, the last byte zero-padded on the right when the bit count
   is not a multiple of 8 (``data_bits`` gives the exact count);
 - rate of turn (``conv="rot"``): ROT_AIS = 4.733·sqrt(ROT) with ROT in °/min, so
