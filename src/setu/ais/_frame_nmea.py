@@ -119,6 +119,8 @@ def _pghp_fields(a, p, star):
         elif b == 44 and nd > 0:
             if k == 0:
                 f0 = v
+                if v != 1:  # another PGHP type: the rest is not a timestamp
+                    return f0, -1, -1, -1, -1, -1, -1, -1
             elif k == 1:
                 f1 = v
             elif k == 2:
@@ -266,7 +268,7 @@ def parse_ais(a, p, e):
     chan = 0 if c5 == c4 + 1 else np.int64(a[c4 + 1])
     if nc != 6 or talker < 0 or count < 1 or num < 1 or num > count or count > 99:
         return (R_MALFORMED,) + bad[1:]  # noqa: RUF005 (Numba has no tuple unpacking)
-    if seq < -1 or c5 > c4 + 2 or (chan != 0 and (chan < 33 or chan > 126)):
+    if (seq < 0 and c4 != c3 + 1) or c5 > c4 + 2 or (chan != 0 and (chan < 33 or chan > 126)):
         return (R_MALFORMED,) + bad[1:]  # noqa: RUF005 (Numba has no tuple unpacking)
     fill = small_uint(a, c6 + 1, star)
     trail = NO_TIME
