@@ -25,7 +25,16 @@ def event(minutes: int, mmsi: int = 1, kind: EventType = EventType.GAP) -> Event
 
 @pytest.mark.unit
 def test_registry_lists_detectors_by_name_and_each_follows_the_protocol() -> None:
-    assert {"gap", "encounter", "loitering", "port_visit"} <= set(DETECTORS)
+    assert {
+        "gap",
+        "encounter",
+        "loitering",
+        "port_visit",
+        "zone",
+        "identity",
+        "drift",
+        "speed_drop",
+    } <= set(DETECTORS)
     for name, cls in DETECTORS.items():
         detector = cls()
         assert isinstance(detector, Detector) and detector.name == name

@@ -154,9 +154,10 @@ def detect(
     from setu.events.run import make_detectors, run_detectors
     from setu.events.shore import load_shore
     from setu.events.store import EventStore
+    from setu.store import open_store
 
     settings = settings_from(ctx)
-    chosen = make_detectors(detector or None)
+    chosen = make_detectors(detector or None, statics=open_store(settings).statics())
     positions = _positions(settings, mmsi, since, until, bbox)
     with console.status("loading distance-to-shore grid (built once, then cached)"):
         load_shore(settings.data_dir / "cache")

@@ -11,7 +11,8 @@ shapely, h3 and the data packages searoute and global-land-mask. It does not imp
 the CLI or any web code: detectors take :class:`~setu.tracks.Tracks`, built from tables.
 
 :data:`DETECTORS` maps each detector's name to its class; every class can be built without
-arguments (defaults) and has ``detect(tracks) -> list[Event]``.
+arguments (defaults) and has ``detect(tracks) -> list[Event]``; detectors that use vessel statics
+(ship type, dimensions) take them as a ``statics=`` keyword argument.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from __future__ import annotations
 from setu.events.base import Detector
 from setu.events.encounters import EncounterConfig, EncounterDetector
 from setu.events.gaps import GapConfig, GapDetector
+from setu.events.identity import IdentityDetector
 from setu.events.loitering import LoiteringConfig, LoiteringDetector
 from setu.events.model import Event, EventType, event_id_for
+from setu.events.motion import DriftDetector, SpeedDropDetector
 from setu.events.ports import PortVisitConfig, PortVisitDetector
+from setu.events.zones import ZoneDetector
 
 #: Detector name -> detector class (``setu events detect --detector NAME``).
 DETECTORS: dict[str, type[Detector]] = {
@@ -29,20 +33,28 @@ DETECTORS: dict[str, type[Detector]] = {
     EncounterDetector.name: EncounterDetector,
     LoiteringDetector.name: LoiteringDetector,
     PortVisitDetector.name: PortVisitDetector,
+    ZoneDetector.name: ZoneDetector,
+    IdentityDetector.name: IdentityDetector,
+    DriftDetector.name: DriftDetector,
+    SpeedDropDetector.name: SpeedDropDetector,
 }
 
 __all__ = [
     "DETECTORS",
     "Detector",
+    "DriftDetector",
     "EncounterConfig",
     "EncounterDetector",
     "Event",
     "EventType",
     "GapConfig",
     "GapDetector",
+    "IdentityDetector",
     "LoiteringConfig",
     "LoiteringDetector",
     "PortVisitConfig",
     "PortVisitDetector",
+    "SpeedDropDetector",
+    "ZoneDetector",
     "event_id_for",
 ]

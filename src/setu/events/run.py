@@ -15,8 +15,15 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-def make_detectors(names: Iterable[str] | None = None) -> list[Detector]:
-    """Detectors with default parameters, by name (all registered detectors when None)."""
+def make_detectors(
+    names: Iterable[str] | None = None, *, statics: pa.Table | pl.DataFrame | None = None
+) -> list[Detector]:
+    """Detectors with default parameters, by name (all registered detectors when None).
+
+    ``statics`` (the store's statics table) is handed to the detectors that accept it.
+    """
+    import inspect
+
     from setu.events import DETECTORS
 
     chosen = list(DETECTORS) if names is None else list(names)
@@ -25,7 +32,12 @@ def make_detectors(names: Iterable[str] | None = None) -> list[Detector]:
         raise ConfigError(
             f"unknown detector(s) {', '.join(unknown)}; choose from {', '.join(sorted(DETECTORS))}"
         )
-    return [DETECTORS[n]() for n in dict.fromkeys(chosen)]
+    made: list[Detector] = []
+    for name in dict.fromkeys(chosen):
+        cls = DETECTORS[name]
+        wants_statics = "statics" in inspect.signature(cls).parameters
+        made.append(cls(statics=statics) if wants_statics and statics is not None else cls())  # type: ignore[call-arg]
+    return made
 
 
 def sort_events(events: Iterable[Event]) -> list[Event]:
