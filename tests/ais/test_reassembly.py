@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from functools import reduce
 
 import numpy as np
@@ -278,9 +279,9 @@ def _run_chunks(lines: list[str], cuts: list[int]) -> tuple[dict, list]:
     carry: FrameCarry | None = None
     batches, rejects = [], []
     bounds = [0, *sorted(set(cuts)), len(lines)]
-    for start, end in zip(bounds, bounds[1:], strict=False):
-        framed = frame_chunk(text(*lines[start:end]) if end > start else b"", carry=carry,
-                             first_line_no=start + 1)  # fmt: skip
+    for start, end in itertools.pairwise(bounds):
+        buf = text(*lines[start:end]) if end > start else b""
+        framed = frame_chunk(buf, carry=carry, first_line_no=start + 1)
         carry = framed.carry
         batch, rej = reassembler.push(framed)
         batches.append(batch)
