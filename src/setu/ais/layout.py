@@ -167,6 +167,7 @@ _LAT_NA = (91 * 600_000,)
 _LON10_NA = (181 * 600,)
 _LAT10_NA = (91 * 600,)
 
+# fmt: off
 HEADER: tuple[Field, ...] = (
     _u("msg_type", 0, 6, "message type 1–27"),
     _u("repeat", 6, 2, "repeat indicator 0–3 (3 = do not repeat)"),
@@ -182,46 +183,19 @@ def _lat(start: int, desc: str = "latitude, North positive") -> Field:
     return _i("lat", start, 27, desc, scale=_DEG, unit="deg", na=_LAT_NA)
 
 
-def _area(prefix: str, start: int, when: tuple[Cond, ...] = ()) -> tuple[Field, ...]:
+def _area(start: int, when: tuple[Cond, ...] = ()) -> tuple[Field, ...]:
     """NE/SW corners of a rectangle in 1/10 minute (types 22 and 23)."""
-    return (
-        _i(
-            f"{prefix}ne_lon",
-            start,
-            18,
-            "north-east corner longitude",
-            scale=_DEG10,
-            unit="deg",
-            when=when,
-        ),
-        _i(
-            f"{prefix}ne_lat",
-            start + 18,
-            17,
-            "north-east corner latitude",
-            scale=_DEG10,
-            unit="deg",
-            when=when,
-        ),
-        _i(
-            f"{prefix}sw_lon",
-            start + 35,
-            18,
-            "south-west corner longitude",
-            scale=_DEG10,
-            unit="deg",
-            when=when,
-        ),
-        _i(
-            f"{prefix}sw_lat",
-            start + 53,
-            17,
-            "south-west corner latitude",
-            scale=_DEG10,
-            unit="deg",
-            when=when,
-        ),
-    )
+    out = []
+    for k, (corner, axis, width) in enumerate(
+        (("ne", "lon", 18), ("ne", "lat", 17), ("sw", "lon", 18), ("sw", "lat", 17))
+    ):
+        where = "north-east" if corner == "ne" else "south-west"
+        desc = f"{where} corner {'longitude' if axis == 'lon' else 'latitude'}"
+        offset = start + 35 * (k // 2) + 18 * (k % 2)
+        out.append(
+            _i(f"{corner}_{axis}", offset, width, desc, scale=_DEG10, unit="deg", when=when)
+        )
+    return tuple(out)
 
 
 def _dims(start: int, when: tuple[Cond, ...] = ()) -> tuple[Field, ...]:
@@ -242,15 +216,8 @@ _RADIO20 = "communication state selector (1 bit) and state (19 bits), raw"
 def _position_core(base: int) -> tuple[Field, ...]:
     """SOG .. second, common to types 1–3 (base 50) and 18/19 (base 46)."""
     return (
-        _u(
-            "sog_knots",
-            base,
-            10,
-            "speed over ground; 102.2 means 102.2 or more",
-            scale=10.0,
-            unit="knots",
-            na=(1023,),
-        ),
+        _u("sog_knots", base, 10, "speed over ground; 102.2 means 102.2 or more", scale=10.0,
+             unit="knots", na=(1023,)),
         _b("position_accuracy", base + 10, "1 = high (<= 10 m, DGNSS)"),
         _lon(base + 11),
         _lat(base + 39),
@@ -262,15 +229,8 @@ def _position_core(base: int) -> tuple[Field, ...]:
 
 _T1 = (
     _u("nav_status", 38, 4, "navigational status (0 under way using engine … 15 undefined)"),
-    _i(
-        "rot_deg_per_min",
-        42,
-        8,
-        "rate of turn, right positive (see ROT rule)",
-        conv="rot",
-        unit="deg/min",
-        na=(-128,),
-    ),
+    _i("rot_deg_per_min", 42, 8, "rate of turn, right positive (see ROT rule)", conv="rot",
+         unit="deg/min", na=(-128,)),
     *_position_core(50),
     _u("maneuver", 143, 2, "special manoeuvre indicator (0 n/a, 1 no, 2 yes)"),
     _s(145, 3),
@@ -306,9 +266,7 @@ _T5 = (
     _u("eta_day", 278, 5, "ETA day (0 n/a)", na=(0,)),
     _u("eta_hour", 283, 5, "ETA hour (24 n/a)", na=(24,)),
     _u("eta_minute", 288, 6, "ETA minute (60 n/a)", na=(60,)),
-    _u(
-        "draught_m", 294, 8, "maximum present static draught (0 n/a)", scale=10.0, unit="m", na=(0,)
-    ),
+    _u("draught_m", 294, 8, "max. present static draught (0 n/a)", scale=10.0, unit="m", na=(0,)),
     _t("destination", 302, 120, "destination, 20 characters"),
     _b("dte", 422, "data terminal equipment not ready (0 = available)"),
     _s(423, 1),
@@ -347,14 +305,8 @@ _T8 = (
 
 _T9 = (
     _u("alt_m", 38, 12, "altitude (GNSS); 4094 means 4094 or higher", unit="m", na=(4095,)),
-    _u(
-        "sog_knots",
-        50,
-        10,
-        "speed over ground (1 knot steps); 1022 means 1022 or more",
-        unit="knots",
-        na=(1023,),
-    ),
+    _u("sog_knots", 50, 10, "speed over ground (1 knot steps); 1022 means 1022 or more",
+         unit="knots", na=(1023,)),
     _b("position_accuracy", 60, "1 = high (<= 10 m)"),
     _lon(61),
     _lat(89),
@@ -471,7 +423,7 @@ _T22 = (
     _u("channel_b", 52, 12, "channel B number"),
     _u("txrx", 64, 4, "Tx/Rx mode (0 TxA/TxB RxA/RxB, 1 TxA RxA/RxB, 2 TxB RxA/RxB)"),
     _b("power", 68, "low power"),
-    *_area("", 69, _BCAST),
+    *_area(69, _BCAST),
     _u("dest1", 69, 30, "addressed station 1 MMSI", when=_ADDR),
     _u("dest2", 104, 30, "addressed station 2 MMSI", when=_ADDR),
     _b("addressed", 139, "1 = addressed to two stations, 0 = broadcast to an area"),
@@ -483,7 +435,7 @@ _T22 = (
 
 _T23 = (
     _s(38, 2),
-    *_area("", 40),
+    *_area(40),
     _u("station_type", 110, 4, "station type addressed"),
     _u("ship_type", 114, 8, "ship and cargo type addressed"),
     _s(122, 22),
@@ -532,6 +484,10 @@ def _binary_msg(tail: int, max_bits: int) -> tuple[Field, ...]:
     return tuple(out)
 
 
+_T10 = (_s(38, 2), _u("dest_mmsi", 40, 30, "destination MMSI"), _s(70, 2))
+_T12 = (*_ADDRESSED, _t("text", 72, 936, "safety related text", variable=True))
+_T14 = (_s(38, 2), _t("text", 40, 968, "safety related text", variable=True))
+
 _T27 = (
     _b("position_accuracy", 38, "1 = high (<= 10 m)"),
     _b("raim", 39, "RAIM in use"),
@@ -561,145 +517,61 @@ def _layout(
 
 _POS: tuple[Family, ...] = ("positions",)
 _OTHER: tuple[Family, ...] = ("other",)
-_SHORT_POS = "accepted from 149 bits: the radio state is null when cut (seen in real feeds)"
+_STA: tuple[Family, ...] = ("statics",)
+_BASE: tuple[Family, ...] = ("base_stations",)
+_SHORT_POS = "accepted from 149 bits (through RAIM): the radio state is null when cut"
+_SHORT_5 = (
+    "accepted from 302 bits (through draught): destination is cut to the whole characters "
+    "present and dte is null when missing, as pyais and gpsd do for the 400-422-bit messages "
+    "seen in real feeds (gfw-ais-tools bad-type5.nmea)"
+)
+_SHORT_24 = (
+    "part A needs 160 bits (its 8 spare bits are often left out), part B 162 (the EPFD and "
+    "spare bits added by M.1371-5 are often left out; EPFD is then null); parts 2 and 3 are "
+    "not defined: only the header and part_num are decoded"
+)
+_ACKS = "1 to 4 acknowledged MMSIs: the absent ones are null"
 
-LAYOUTS: dict[int, MessageLayout] = {
-    lay.msg_type: lay
-    for lay in (
-        _layout(1, "Position report Class A (SOTDMA)", _POS, (149, 168), _T1, _SHORT_POS),
-        _layout(2, "Position report Class A (SOTDMA, assigned)", _POS, (149, 168), _T1, _SHORT_POS),
-        _layout(3, "Position report Class A (ITDMA)", _POS, (149, 168), _T1, _SHORT_POS),
-        _layout(4, "Base station report", ("base_stations",), (149, 168), _T4, _SHORT_POS),
-        _layout(
-            5,
-            "Static and voyage related data",
-            ("statics",),
-            (302, 424),
-            _T5,
-            "accepted from 302 bits (through draught): destination is cut to the whole "
-            "characters present and dte is null when missing, as pyais and gpsd do for the "
-            "420-422-bit messages common in real feeds",
-        ),
-        _layout(6, "Binary addressed message", _OTHER, (88, 1008), _T6),
-        _layout(
-            7,
-            "Binary acknowledge",
-            _OTHER,
-            (70, 168),
-            _acks(),
-            "1 to 4 acknowledged MMSIs: the absent ones are null",
-        ),
-        _layout(8, "Binary broadcast message", _OTHER, (56, 1008), _T8),
-        _layout(9, "Standard SAR aircraft position report", _OTHER, (148, 168), _T9),
-        _layout(
-            10,
-            "UTC/date inquiry",
-            _OTHER,
-            (70, 72),
-            (_s(38, 2), _u("dest_mmsi", 40, 30, "destination MMSI"), _s(70, 2)),
-        ),
-        _layout(11, "UTC/date response", ("base_stations",), (149, 168), _T4, _SHORT_POS),
-        _layout(
-            12,
-            "Addressed safety related message",
-            _OTHER,
-            (72, 1008),
-            (*_ADDRESSED, _t("text", 72, 936, "safety related text", variable=True)),
-        ),
-        _layout(
-            13,
-            "Safety related acknowledge",
-            _OTHER,
-            (70, 168),
-            _acks(),
-            "1 to 4 acknowledged MMSIs: the absent ones are null",
-        ),
-        _layout(
-            14,
-            "Safety related broadcast message",
-            _OTHER,
-            (40, 1008),
-            (_s(38, 2), _t("text", 40, 968, "safety related text", variable=True)),
-        ),
-        _layout(
-            15,
-            "Interrogation",
-            _OTHER,
-            (88, 160),
-            _T15,
-            "1 to 3 requests: the absent ones are null",
-        ),
-        _layout(
-            16,
-            "Assigned mode command",
-            _OTHER,
-            (92, 144),
-            _T16,
-            "1 or 2 destinations: destination B is null when absent",
-        ),
-        _layout(17, "DGNSS broadcast binary message", _OTHER, (80, 816), _T17),
-        _layout(
-            18,
-            "Standard Class B CS position report",
-            _POS,
-            (148, 168),
-            _T18,
-            "accepted from 148 bits: the radio state is null when cut",
-        ),
-        _layout(
-            19,
-            "Extended Class B equipment position report",
-            ("positions", "statics"),
-            (308, 312),
-            _T19,
-        ),
-        _layout(
-            20,
-            "Data link management message",
-            _OTHER,
-            (70, 160),
-            _slots(),
-            "1 to 4 reservations: the absent ones are null",
-        ),
-        _layout(
-            21,
-            "Aid-to-navigation report",
-            _OTHER,
-            (272, 360),
-            _T21,
-            "the name extension is present only when the message is longer than 272 bits",
-        ),
-        _layout(22, "Channel management", _OTHER, (145, 168), _T22),
-        _layout(23, "Group assignment command", _OTHER, (154, 160), _T23),
-        _layout(
-            24,
-            "Static data report (Class B)",
-            ("statics",),
-            (40, 168),
-            _T24,
-            "part A needs 160 bits (the 8 spare bits are often left out), part B 162 (the "
-            "EPFD and spare bits added by M.1371-5 are often left out, EPFD is then null); "
-            "parts 2 and 3 are not defined: only the header and part_num are decoded",
-            ((_A[0], 160), (_B[0], 162)),
-        ),
-        _layout(25, "Single slot binary message", _OTHER, (40, 168), _binary_msg(0, 168)),
-        _layout(
-            26,
-            "Multiple slot binary message with communications state",
-            _OTHER,
-            (60, 1064),
-            _binary_msg(20, 1064),
-        ),
-        _layout(
-            27,
-            "Position report for long-range applications",
-            _POS,
-            (95, 168),
-            _T27,
-            "accepted from 95 bits (the last bit is spare)",
-        ),
-    )
-}
+LAYOUTS: dict[int, MessageLayout] = {lay.msg_type: lay for lay in (
+    _layout(1, "Position report Class A (SOTDMA)", _POS, (149, 168), _T1, _SHORT_POS),
+    _layout(2, "Position report Class A (SOTDMA, assigned)", _POS, (149, 168), _T1, _SHORT_POS),
+    _layout(3, "Position report Class A (ITDMA)", _POS, (149, 168), _T1, _SHORT_POS),
+    _layout(4, "Base station report", _BASE, (149, 168), _T4, _SHORT_POS),
+    _layout(5, "Static and voyage related data", _STA, (302, 424), _T5, _SHORT_5),
+    _layout(6, "Binary addressed message", _OTHER, (88, 1008), _T6),
+    _layout(7, "Binary acknowledge", _OTHER, (70, 168), _acks(), _ACKS),
+    _layout(8, "Binary broadcast message", _OTHER, (56, 1008), _T8),
+    _layout(9, "Standard SAR aircraft position report", _OTHER, (148, 168), _T9),
+    _layout(10, "UTC/date inquiry", _OTHER, (70, 72), _T10),
+    _layout(11, "UTC/date response", _BASE, (149, 168), _T4, _SHORT_POS),
+    _layout(12, "Addressed safety related message", _OTHER, (72, 1008), _T12),
+    _layout(13, "Safety related acknowledge", _OTHER, (70, 168), _acks(), _ACKS),
+    _layout(14, "Safety related broadcast message", _OTHER, (40, 1008), _T14),
+    _layout(15, "Interrogation", _OTHER, (88, 160), _T15,
+            "1 to 3 requests: the absent ones are null"),
+    _layout(16, "Assigned mode command", _OTHER, (92, 144), _T16,
+            "1 or 2 destinations: destination B is null when absent"),
+    _layout(17, "DGNSS broadcast binary message", _OTHER, (80, 816), _T17),
+    _layout(18, "Standard Class B CS position report", _POS, (148, 168), _T18,
+            "accepted from 148 bits: the radio state is null when cut"),
+    _layout(19, "Extended Class B equipment position report", ("positions", "statics"),
+            (308, 312), _T19),
+    _layout(20, "Data link management message", _OTHER, (70, 160), _slots(),
+            "1 to 4 reservations: the absent ones are null"),
+    _layout(21, "Aid-to-navigation report", _OTHER, (272, 360), _T21,
+            "the name extension is present only when the message is longer than 272 bits"),
+    _layout(22, "Channel management", _OTHER, (145, 168), _T22),
+    _layout(23, "Group assignment command", _OTHER, (154, 160), _T23),
+    _layout(24, "Static data report (Class B)", _STA, (40, 168), _T24, _SHORT_24,
+            ((_A[0], 160), (_B[0], 162))),
+    _layout(25, "Single slot binary message", _OTHER, (40, 168), _binary_msg(0, 168)),
+    _layout(26, "Multiple slot binary message with communications state", _OTHER, (60, 1064),
+            _binary_msg(20, 1064)),
+    _layout(27, "Position report for long-range applications", _POS, (95, 168), _T27,
+            "accepted from 95 bits (the last bit is spare)"),
+)}
+
+# fmt: on
 
 
 def family_types(family: Family) -> tuple[int, ...]:
