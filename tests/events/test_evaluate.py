@@ -73,3 +73,53 @@ def test_matching_needs_type_vessel_and_time_overlap_and_is_one_to_one() -> None
 def test_scores_are_undefined_without_truth_or_detections() -> None:
     only = score([], [], event_types=[EventType.PORT_VISIT])
     assert only[0].precision is None and only[0].recall is None
+
+
+def test_evaluate_positions_scores_detectors_against_injected_behaviours() -> None:
+    import polars as pl
+
+    from setu.events import GapDetector, LoiteringDetector
+    from setu.events.evaluate import evaluate_positions
+    from setu.events.ports import PortIndex
+
+    class FarShore:
+        def distance_m(self, lon: object, lat: object) -> object:
+            import numpy as np
+
+            return np.full(np.shape(np.atleast_1d(np.asarray(lon))), 200_000.0)
+
+    # vessel 1 goes dark for 14 h; vessel 2 loiters for 5 h; vessel 3 sails past at 12 kn
+    def fixes(mmsi: int, minutes: list[int], knots: float, lon: float) -> pl.DataFrame:
+        step = knots * 1852 / 60 / 111_195
+        return pl.DataFrame(
+            {
+                "mmsi": [mmsi] * len(minutes),
+                "received_at": [T0 + timedelta(minutes=m) for m in minutes],
+                "lon": [lon] * len(minutes),
+                "lat": [10.0 + m * step for m in minutes],
+                "sog_knots": [knots] * len(minutes),
+            },
+            schema_overrides={"mmsi": pl.UInt32, "received_at": pl.Datetime("us", "UTC")},
+        )
+
+    positions = pl.concat(
+        [
+            fixes(1, [*range(0, 120, 5), *range(120 + 14 * 60, 120 + 15 * 60, 5)], 11.0, 60.0),
+            fixes(2, list(range(0, 5 * 60 + 1, 5)), 0.7, 62.0),
+            fixes(3, list(range(0, 17 * 60, 5)), 12.0, 64.0),
+        ]
+    )
+    truth = parse_truth(
+        [
+            truth_line("gap", [1], 115 / 60, 2 + 14),
+            truth_line("loitering", [2], 0, 5),
+            truth_line("gap", [3], 3, 5),
+        ]
+    )
+    shore, ports = FarShore(), PortIndex([])
+    detectors = [GapDetector(shore=shore), LoiteringDetector(shore=shore, ports=ports)]
+    events, scores = evaluate_positions(positions, truth, detectors)
+    by_type = {s.event_type: s for s in scores}
+    assert {e.event_type for e in events} == {EventType.GAP, EventType.LOITERING}
+    assert (by_type["gap"].precision, by_type["gap"].recall) == (1.0, 0.5)
+    assert (by_type["loitering"].precision, by_type["loitering"].recall) == (1.0, 1.0)

@@ -21,10 +21,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from setu.errors import InputError
 from setu.events.model import Event, EventType
+
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
+
+    from setu.events.base import Detector
 
 
 @dataclass(frozen=True)
@@ -181,3 +187,19 @@ def score(
             )
         )
     return scores
+
+
+def evaluate_positions(
+    positions: pa.Table | pl.DataFrame,
+    truth: Sequence[Truth],
+    detectors: Sequence[Detector] | None = None,
+    tolerance_s: float = 3600.0,
+) -> tuple[list[Event], list[TypeScore]]:
+    """Run the detectors over positions and score what they find against the truth.
+
+    Scores cover the event types the truth mentions plus every type that was detected.
+    """
+    from setu.events.run import run_detectors
+
+    events = run_detectors(positions, detectors)
+    return events, score(events, truth, tolerance_s=tolerance_s)
