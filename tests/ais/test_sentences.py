@@ -329,6 +329,15 @@ def test_several_records_on_one_line() -> None:
     assert chunk.rejects.column("raw").to_pylist() == [tag("c:1698785949") + "$GPGGA,1*00"]
 
 
+def test_line_breaks_written_as_text_separate_records() -> None:
+    chunk = frame(vdm() + "\\r\\n" + vdm(head="1,1,,B"), "\\r\\n")
+    assert_counters(chunk)
+    assert (chunk.lines, chunk.records, len(chunk), chunk.blank_or_comment) == (2, 3, 2, 1)
+    assert chunk.raw(1) == vdm(head="1,1,,B")
+    tagged = frame(tag("r:1,n:2") + vdm())
+    assert tagged.tag_block_ok[0]
+
+
 def test_carry_applies_pending_metadata_to_the_next_chunk() -> None:
     first = frame(vdm(), tag("s:far-away,c:1600000000"), nmea("PGHP,1,2013,1,2,3,4,5,6", "$"))
     assert first.metadata_lines == 2

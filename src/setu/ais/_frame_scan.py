@@ -270,10 +270,32 @@ def _dollar_record(a, rs, p, e, line_no, tags, lead_us, default_us, strict, rej,
 
 
 @inline_kernel
+def _skip_escaped_breaks(a, p, e):
+    """Skip ``\\r`` / ``\\n`` written as text (not a tag block: no ``:`` after the letter)."""
+    while p + 1 < e and a[p] == 92 and (a[p + 1] == 114 or a[p + 1] == 110):
+        if p + 2 < e and a[p + 2] == 58:
+            break
+        p += 2
+    return p
+
+
+@inline_kernel
 def _records(a, p, e, line_no, lead_us, default_us, strict, sent, rej, cnt, pend, st_tables):
-    """Every record of one line ``a[p:e]`` (several when tag block + sentence pairs repeat)."""
+    """Every record of one line ``a[p:e]`` (several when tag block + sentence pairs repeat).
+
+    Line breaks written out as text (``\\r\\n`` as four characters, as some loggers do) also
+    separate records.
+    """
     tab, off, arena = st_tables
+    first = True
     while p < e:
+        p = _skip_escaped_breaks(a, p, e)
+        if p >= e:
+            if first:  # nothing but escaped line breaks: a blank line
+                cnt[C_RECORDS] += 1
+                cnt[C_BLANK] += 1
+            return
+        first = False
         rs = p
         cnt[C_RECORDS] += 1
         p, tags = _tags(a, p, e, pend, tab, off, arena, cnt)
