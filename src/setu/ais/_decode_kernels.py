@@ -80,22 +80,20 @@ def extract_numeric(
     starts: np.ndarray,
     widths: np.ndarray,
     signed: np.ndarray,
-    rot: np.ndarray,
-    scale: np.ndarray,
     na1: np.ndarray,
     na2: np.ndarray,
     na_from: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Decode every numeric column for the given rows.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Raw integer value and validity of every numeric column for the given rows.
 
-    Tables are ``[msg_type, column]``; width 0 means the type has no such field. Returns the
-    scaled values ``[column, row]`` (float64), the raw values (int64) and the validity mask.
+    Tables are ``[msg_type, column]``; width 0 means the type has no such field. A value is
+    valid when all its bits are in the message and it is not a "not available" value. Returns
+    ``raw`` int32 ``[column, row]`` (0 where absent) and ``valid`` bool ``[column, row]``.
     """
     ncol = starts.shape[1]
     m = rows.shape[0]
-    vals = np.zeros((ncol, m), np.float64)
-    raw = np.zeros((ncol, m), np.int64)
-    valid = np.zeros((ncol, m), np.bool_)
+    raw = np.empty((ncol, m), np.int32)
+    valid = np.empty((ncol, m), np.bool_)
     for k in range(m):
         r = rows[k]
         t = types[r]
@@ -103,26 +101,19 @@ def extract_numeric(
         base = offsets[r]
         for c in range(ncol):
             w = widths[t, c]
-            if w == 0:
-                continue
             s = starts[t, c]
             if s < 0:
                 s += nb_
-            if s < 0 or s + w > nb_:
+            if w == 0 or s < 0 or s + w > nb_:
+                raw[c, k] = 0
+                valid[c, k] = False
                 continue
             v = _bits(six, base, s, w)
             if signed[t, c] and (v >> (w - 1)) & 1:
                 v -= np.int64(1) << w
             raw[c, k] = v
-            if v == na1[t, c] or v == na2[t, c] or v >= na_from[t, c]:
-                continue
-            valid[c, k] = True
-            if rot[t, c]:
-                mag = (abs(v) / 4.733) ** 2
-                vals[c, k] = mag if v >= 0 else -mag
-            else:
-                vals[c, k] = v / scale[t, c]
-    return vals, raw, valid
+            valid[c, k] = not (v == na1[t, c] or v == na2[t, c] or v >= na_from[t, c])
+    return raw, valid
 
 
 @nb.njit(cache=True, nogil=True)

@@ -97,6 +97,20 @@ def _station_time(vals: dict[str, np.ndarray], valid: dict[str, np.ndarray]) -> 
     return arrow_array(us, ok, TIMESTAMP)
 
 
+def _scaled(plan: FamilyPlan, c: int, row_types: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Physical values of numeric column ``c`` (scale and ROT rule of each row's type)."""
+    feeding = np.flatnonzero(plan.widths[:, c])
+    scales = plan.scale[feeding, c]
+    if not plan.rot[feeding, c].any() and (scales == scales[0]).all():
+        return raw / scales[0]
+    values = raw / plan.scale[row_types, c]
+    rot = plan.rot[row_types, c]
+    if rot.any():
+        turn = np.square(raw / 4.733) * np.sign(raw)
+        values = np.where(rot, turn, values)
+    return values
+
+
 def build_family_table(
     family: Family,
     batch: PayloadBatch,
@@ -110,31 +124,17 @@ def build_family_table(
     plan = family_plan(family)
     schema = FAMILY_SCHEMAS[family]
     offsets = np.asarray(batch.offsets, np.int64)
-    vals, raw, valid = extract_numeric(
-        six,
-        offsets,
-        nbits,
-        types,
-        idx,
-        plan.starts,
-        plan.widths,
-        plan.signed,
-        plan.rot,
-        plan.scale,
-        plan.na1,
-        plan.na2,
-        plan.na_from,
-    )
+    raw, valid = extract_numeric(
+        six, offsets, nbits, types, idx, plan.starts, plan.widths, plan.signed,
+        plan.na1, plan.na2, plan.na_from,
+    )  # fmt: skip
     row_types = types[idx]
     for t, c, when in plan.conditions:  # valid is a fresh kernel output: ours to edit
         valid[c] &= _keep_mask(t, when, plan, row_types, raw, valid)
     columns: dict[str, pa.Array] = {}
-    by_name_vals: dict[str, np.ndarray] = {}
-    by_name_valid: dict[str, np.ndarray] = {}
     for c, name in enumerate(plan.numeric):
         typ = schema.field(name).type
-        src = vals[c] if pa.types.is_floating(typ) else raw[c]
-        by_name_vals[name], by_name_valid[name] = raw[c], valid[c]
+        src = _scaled(plan, c, row_types, raw[c]) if pa.types.is_floating(typ) else raw[c]
         columns[name] = arrow_array(src, valid[c], typ)
     for c, name in enumerate(plan.text):
         data, offs, tvalid = extract_text(
@@ -147,7 +147,11 @@ def build_family_table(
             pa.string(), len(idx), [_validity(tvalid), pa.py_buffer(offs), pa.py_buffer(data)]
         )
     if family == "base_stations":
-        columns["station_time"] = _station_time(by_name_vals, by_name_valid)
+        parts = ("year", "month", "day", "hour", "minute", "second")
+        index = {p: plan.column_index(p) for p in parts}
+        columns["station_time"] = _station_time(
+            {p: raw[k] for p, k in index.items()}, {p: valid[k] for p, k in index.items()}
+        )
     header = (raw[plan.column_index("mmsi")], raw[plan.column_index("repeat")])
     arrays = common_columns(batch, six, types, msg_hash, idx, header)
     arrays += [columns[c] for c in FAMILY_COLUMNS[family]]

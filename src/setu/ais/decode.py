@@ -87,20 +87,9 @@ def _part_min_bits(
             starts[t, 0], widths[t, 0] = f.start, f.width
             no = np.full((64, 1), np.iinfo(np.int64).max, np.int64)
             zeros = np.zeros((64, 1), np.bool_)
-            _, raw, present = extract_numeric(
-                six,
-                batch.offsets,
-                nbits,
-                types,
-                rows,
-                starts,
-                widths,
-                zeros,
-                zeros,
-                np.ones((64, 1)),
-                no,
-                no,
-                no,
+            offsets = np.asarray(batch.offsets, np.int64)
+            raw, present = extract_numeric(
+                six, offsets, nbits, types, rows, starts, widths, zeros, no, no, no
             )
             mask = _cond_mask(cond, raw[0], present[0])
             required[rows[mask]] = bits
