@@ -105,10 +105,9 @@ def test_message_count_matches_pyais(ais_data: Path, name: str) -> None:
     stream = pytest.importorskip("pyais.stream")
     path = ais_data / name
     with stream.FileReaderStream(str(path)) as reader:
-        pyais_messages = [m for m in reader if m.raw]
+        pyais_count = sum(1 for _ in reader)
     batch, _, _ = frame_bytes(path.read_bytes())
-    non_empty = sum(1 for m in pyais_messages if b",," not in m.raw[-6:])
-    assert len(batch) == non_empty == len(pyais_messages)
+    assert len(batch) == pyais_count
 
 
 def test_dma_times_from_pghp(ais_data: Path) -> None:

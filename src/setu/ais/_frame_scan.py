@@ -6,6 +6,11 @@ Metadata lines (stand-alone tag blocks, ``$PGHP``) are kept in ``pend`` until th
 that is not blank, a comment or metadata consumes them; ``pend`` is also the carry between chunks.
 Station names (tag block ``s:``) are interned into a small hash table whose bytes live in
 ``arena`` (entry ``k`` is ``arena[off[k]:off[k+1]]``).
+
+The hot helpers are inlined into :func:`scan` at Numba IR level, so the compiled ``scan`` (cached
+on disk beside this file) embeds code from ``_frame_fields`` and ``_frame_nmea``. Numba checks
+only this file's timestamp when it loads the cache: after editing those modules, delete
+``__pycache__/_frame_*.nb*`` so ``scan`` is compiled again.
 """
 
 from __future__ import annotations
