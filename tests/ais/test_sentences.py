@@ -348,6 +348,22 @@ def test_carry_applies_pending_metadata_to_the_next_chunk() -> None:
     assert second.line_no.tolist() == [4, 5]
 
 
+def test_outputs_grow_for_many_short_records() -> None:
+    buf = (("$X\\r\\n" * 10 + "\n") * 100).encode()
+    chunk = frame_chunk(buf, max_line_bytes=64)
+    assert_counters(chunk)
+    assert (chunk.lines, chunk.records, chunk.rejected) == (100, 1000, 1000)
+    assert chunk.rejects.column("line_no").to_pylist()[-1] == 100
+
+
+def test_many_distinct_stations() -> None:
+    lines = [tag(f"s:station-{i}") + vdm() for i in range(600)]
+    chunk = frame(*lines, *lines[:3])
+    assert len(chunk.stations) == 600
+    names = [chunk.stations[k] for k in chunk.station.tolist()]
+    assert names == [f"station-{i}" for i in range(600)] + ["station-0", "station-1", "station-2"]
+
+
 def test_empty_input() -> None:
     chunk = frame_chunk(b"")
     assert (chunk.lines, chunk.records, len(chunk), chunk.rejects.num_rows) == (0, 0, 0, 0)
