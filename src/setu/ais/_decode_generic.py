@@ -56,34 +56,36 @@ class _Bits:
         return format(raw << pad, f"0{(count + pad) // 4}x"), count
 
 
-def _field_value(bits: _Bits, f: Field) -> Value:
-    if f.kind == "text":
-        return bits.text(f.start, f.width)
+def _numeric(bits: _Bits, f: Field) -> int | None:
     start = f.start + bits.nbits if f.start < 0 else f.start
     raw = bits.get(start, f.width)
-    if raw is None:
-        return None
-    if f.kind == "int" and raw >> (f.width - 1):
+    if raw is not None and f.kind == "int" and raw >> (f.width - 1):
         raw -= 1 << f.width
-    return f.convert(raw)
+    return raw
+
+
+#: per message type, the numeric fields without a condition: decoded first, conditions use them
+_PLAIN: dict[int, tuple[Field, ...]] = {
+    t: tuple(f for f in lay.fields if not f.when and f.kind in ("uint", "int", "bool"))
+    for t, lay in LAYOUTS.items()
+}
 
 
 def _decode_fields(bits: _Bits, layout: MessageLayout) -> dict[str, Value] | Reason:
-    raw: dict[str, object] = {}
-    out: dict[str, Value] = {}
-    for f in layout.fields:
-        if not f.when and f.kind in ("uint", "int", "bool"):
-            start = f.start + bits.nbits if f.start < 0 else f.start
-            raw[f.name] = bits.get(start, f.width)
+    raw: dict[str, object] = {f.name: _numeric(bits, f) for f in _PLAIN[layout.msg_type]}
     if bits.nbits < layout.required_bits(raw):
         return Reason.BAD_BIT_COUNT
+    out: dict[str, Value] = {}
     for f in layout.fields:
-        if f.kind == "spare" or not all(c.holds(raw) for c in f.when):
+        if f.kind == "spare" or (f.when and not all(c.holds(raw) for c in f.when)):
             continue
         if f.kind == "binary":
             out[f.name], out[f"{f.name}_bits"] = bits.binary(f)
+        elif f.kind == "text":
+            out[f.name] = bits.text(f.start, f.width)
         else:
-            out[f.name] = _field_value(bits, f)
+            value = raw[f.name] if f.name in raw and not f.when else _numeric(bits, f)
+            out[f.name] = None if value is None else f.convert(value)  # type: ignore[arg-type]
     return out
 
 

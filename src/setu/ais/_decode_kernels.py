@@ -83,37 +83,65 @@ def extract_numeric(
     na1: np.ndarray,
     na2: np.ndarray,
     na_from: np.ndarray,
+    max_chars: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Raw integer value and validity of every numeric column for the given rows.
 
     Tables are ``[msg_type, column]``; width 0 means the type has no such field. A value is
     valid when all its bits are in the message and it is not a "not available" value. Returns
-    ``raw`` int32 ``[column, row]`` (0 where absent) and ``valid`` bool ``[column, row]``.
+    ``raw`` int32 ``[column, row]`` (0 where absent) and ``valid`` bool ``[column, row]``. Only the
+    first ``max_chars`` characters of a row are read (the end of the plan's furthest field).
     """
     ncol = starts.shape[1]
     m = rows.shape[0]
     raw = np.empty((ncol, m), np.int32)
     valid = np.empty((ncol, m), np.bool_)
+    words = np.zeros(max_chars // 10 + 2, np.int64)
     for k in range(m):
         r = rows[k]
         t = types[r]
         nb_ = nbits[r]
         base = offsets[r]
+        _load_words(six, base, min(offsets[r + 1] - base, max_chars), words)
         for c in range(ncol):
             w = widths[t, c]
             s = starts[t, c]
             if s < 0:
                 s += nb_
-            if w == 0 or s < 0 or s + w > nb_:
+            if w == 0 or s < 0 or s + w > nb_ or s + w > 6 * max_chars:
                 raw[c, k] = 0
                 valid[c, k] = False
                 continue
-            v = _bits(six, base, s, w)
+            v = _word_bits(words, s, w)
             if signed[t, c] and (v >> (w - 1)) & 1:
                 v -= np.int64(1) << w
             raw[c, k] = v
             valid[c, k] = not (v == na1[t, c] or v == na2[t, c] or v >= na_from[t, c])
     return raw, valid
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _load_words(six: np.ndarray, base: int, n: int, words: np.ndarray) -> None:
+    """Pack ``n`` 6-bit characters into 60-bit words (10 characters each, zero padded)."""
+    nw = (n + 9) // 10
+    for w in range(nw):
+        acc = np.int64(0)
+        first = 10 * w
+        for c in range(first, first + 10):
+            acc = (acc << 6) | (np.int64(six[base + c]) if c < n else np.int64(0))
+        words[w] = acc
+    words[nw] = 0
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _word_bits(words: np.ndarray, start: int, width: int) -> np.int64:
+    w0 = start // 60
+    off = start - 60 * w0
+    end = off + width
+    if end <= 60:
+        return (words[w0] >> (60 - end)) & ((np.int64(1) << width) - 1)
+    hi = words[w0] & ((np.int64(1) << (60 - off)) - 1)
+    return (hi << (end - 60)) | (words[w0 + 1] >> (120 - end))
 
 
 @nb.njit(cache=True, nogil=True)

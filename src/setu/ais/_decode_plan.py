@@ -39,6 +39,7 @@ class FamilyPlan:
     text_chars: np.ndarray
     conditions: tuple[tuple[int, int, tuple[Cond, ...]], ...]
     text_conditions: tuple[tuple[int, int, tuple[Cond, ...]], ...]
+    max_chars: int
 
     def column_index(self, name: str) -> int:
         return self.numeric.index(name)
@@ -82,6 +83,13 @@ def _numeric_tables(types: tuple[int, ...], columns: tuple[str, ...]) -> dict[st
     return tab
 
 
+def _max_chars(starts: np.ndarray, widths: np.ndarray) -> int:
+    """Characters the numeric kernel must read: up to the furthest field's last bit."""
+    if (starts < 0).any():
+        return 1 << 30  # a field counted from the end: read whole messages
+    return int(((starts + widths).max() + 5) // 6)
+
+
 @cache
 def family_plan(family: Family) -> FamilyPlan:
     """The (cached) extraction plan of a columnar family."""
@@ -119,5 +127,6 @@ def family_plan(family: Family) -> FamilyPlan:
         text_chars=text_chars,
         conditions=tuple(conditions),
         text_conditions=tuple(text_conditions),
+        max_chars=_max_chars(tab["starts"], tab["widths"]),
         **tab,
     )

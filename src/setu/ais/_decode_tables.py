@@ -126,7 +126,7 @@ def build_family_table(
     offsets = np.asarray(batch.offsets, np.int64)
     raw, valid = extract_numeric(
         six, offsets, nbits, types, idx, plan.starts, plan.widths, plan.signed,
-        plan.na1, plan.na2, plan.na_from,
+        plan.na1, plan.na2, plan.na_from, plan.max_chars,
     )  # fmt: skip
     row_types = types[idx]
     for t, c, when in plan.conditions:  # valid is a fresh kernel output: ours to edit

@@ -89,7 +89,18 @@ def _part_min_bits(
             zeros = np.zeros((64, 1), np.bool_)
             offsets = np.asarray(batch.offsets, np.int64)
             raw, present = extract_numeric(
-                six, offsets, nbits, types, rows, starts, widths, zeros, no, no, no
+                six,
+                offsets,
+                nbits,
+                types,
+                rows,
+                starts,
+                widths,
+                zeros,
+                no,
+                no,
+                no,
+                (f.start + f.width + 5) // 6,
             )
             mask = _cond_mask(cond, raw[0], present[0])
             required[rows[mask]] = bits
