@@ -23,7 +23,7 @@ from pyais.bit_vector import bit_vector
 from pyais.exceptions import UnknownPartNoException
 from pyais.messages import MSG_CLASS
 
-from setu.ais._decode_kernels import fnv1a_rows
+from setu.ais._decode_kernels import analyse_rows
 from setu.ais._decode_sentences import batch_from_sentences
 from setu.ais.decode import decode_batch, decode_payload
 from setu.ais.layout import HEADER, LAYOUTS, Field
@@ -149,7 +149,7 @@ def _compare_file(path: Path, counts: Counter[str], unexplained: list[str]) -> N
     if not len(batch):
         return
     rows = _table_rows(decode_batch(batch).tables)
-    hashes = fnv1a_rows(np.asarray(batch.payload), batch.offsets, batch.fill_bits)
+    hashes = analyse_rows(np.asarray(batch.payload), batch.offsets, batch.fill_bits)[3]
     for i in range(len(batch)):
         payload, fill = batch.payload_text(i), int(batch.fill_bits[i])
         theirs = pyais_decode(payload, fill) if payload else None

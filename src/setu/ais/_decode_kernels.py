@@ -17,46 +17,36 @@ FNV_PRIME = np.uint64(0x100000001B3)
 
 
 @nb.njit(cache=True, nogil=True)
-def dearmour(payload: np.ndarray) -> np.ndarray:
-    """Armoured payload characters → 6-bit values (ITU-R M.1371 Annex 8 / IEC 61162-1)."""
-    out = np.empty(payload.shape[0], np.uint8)
-    for i in range(payload.shape[0]):
-        v = np.int32(payload[i]) - 48
-        if v > 40:
-            v -= 8
-        out[i] = v & 63
-    return out
+def analyse_rows(
+    payload: np.ndarray, offsets: np.ndarray, fill: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One pass over the batch: 6-bit values, message type, bit count and hash per row.
 
-
-@nb.njit(cache=True, nogil=True)
-def row_info(
-    six: np.ndarray, offsets: np.ndarray, fill: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Message type (0 when empty) and bit count of each row."""
+    De-armouring follows ITU-R M.1371 Annex 8 / IEC 61162-1 (character - 48, minus 8 more above
+    40); the hash is FNV-1a 64 of the armoured payload bytes followed by the ASCII fill-bits digit;
+    the type is 0 for an empty payload.
+    """
     n = offsets.shape[0] - 1
+    six = np.empty(payload.shape[0], np.uint8)
     types = np.zeros(n, np.uint8)
     nbits = np.zeros(n, np.int64)
+    hashes = np.empty(n, np.uint64)
     for i in range(n):
+        h = FNV_OFFSET
+        for j in range(offsets[i], offsets[i + 1]):
+            ch = payload[j]
+            h = (h ^ np.uint64(ch)) * FNV_PRIME
+            v = np.int32(ch) - 48
+            if v > 40:
+                v -= 8
+            six[j] = v & 63
+        hashes[i] = (h ^ np.uint64(48 + fill[i])) * FNV_PRIME
         length = offsets[i + 1] - offsets[i]
         bits = 6 * length - np.int64(fill[i])
         nbits[i] = bits if bits > 0 else 0
         if length > 0:
             types[i] = six[offsets[i]]
-    return types, nbits
-
-
-@nb.njit(cache=True, nogil=True)
-def fnv1a_rows(payload: np.ndarray, offsets: np.ndarray, fill: np.ndarray) -> np.ndarray:
-    """FNV-1a 64 of each row's armoured payload bytes followed by its ASCII fill-bits digit."""
-    n = offsets.shape[0] - 1
-    out = np.empty(n, np.uint64)
-    for i in range(n):
-        h = FNV_OFFSET
-        for j in range(offsets[i], offsets[i + 1]):
-            h = (h ^ np.uint64(payload[j])) * FNV_PRIME
-        h = (h ^ np.uint64(48 + fill[i])) * FNV_PRIME
-        out[i] = h
-    return out
+    return six, types, nbits, hashes
 
 
 @nb.njit(cache=True, nogil=True, inline="always")

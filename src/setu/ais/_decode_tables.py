@@ -31,6 +31,12 @@ def arrow_array(values: np.ndarray, valid: np.ndarray | None, typ: pa.DataType) 
     return pa.Array.from_buffers(typ, n, [bitmap, data])
 
 
+def _take_text(values: pa.Array, take: pa.Array) -> pa.Array:
+    if values.null_count == len(values):
+        return pa.nulls(len(take), pa.string())
+    return values.take(take).cast(pa.string())
+
+
 def common_columns(
     batch: PayloadBatch,
     six: np.ndarray,
@@ -56,9 +62,9 @@ def common_columns(
         arrow_array(mmsi, None, typed["mmsi"]),
         arrow_array(types[idx], None, typed["msg_type"]),
         arrow_array(repeat, None, typed["repeat"]),
-        batch.station.take(take).cast(pa.string()),
-        batch.channel.take(take).cast(pa.string()),
-        batch.talker.take(take).cast(pa.string()),
+        _take_text(batch.station, take),
+        _take_text(batch.channel, take),
+        _take_text(batch.talker, take),
         arrow_array(np.asarray(batch.line_no, np.int64)[idx], None, pa.int64()),
         arrow_array(np.asarray(batch.checksum_ok, np.bool_)[idx], None, pa.bool_()),
         arrow_array(msg_hash[idx], None, pa.uint64()),

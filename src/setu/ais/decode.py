@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from setu.ais._decode_generic import decode_message
-from setu.ais._decode_kernels import dearmour, extract_numeric, fnv1a_rows, row_info
+from setu.ais._decode_kernels import analyse_rows, extract_numeric
 from setu.ais._decode_tables import build_family_table, common_columns
 from setu.ais.batch import NO_TIME, REJECT_SCHEMA, PayloadBatch
 from setu.ais.layout import FAMILIES, LAYOUTS, Cond
@@ -111,8 +111,7 @@ def _analyse(batch: PayloadBatch) -> tuple[_Rows, pa.Table]:
     payload = np.ascontiguousarray(batch.payload, dtype=np.uint8)
     offsets = np.ascontiguousarray(batch.offsets, dtype=np.int64)
     fill = np.ascontiguousarray(batch.fill_bits, dtype=np.uint8)
-    six = dearmour(payload)
-    types, nbits = row_info(six, offsets, fill)
+    six, types, nbits, hashes = analyse_rows(payload, offsets, fill)
     known = _KNOWN[types] & (nbits >= 6)
     required = _part_min_bits(batch, six, types, nbits)
     long_enough = nbits >= required
@@ -120,7 +119,7 @@ def _analyse(batch: PayloadBatch) -> tuple[_Rows, pa.Table]:
     unknown = np.flatnonzero((nbits >= 6) & ~_KNOWN[types])
     short = np.flatnonzero(~ok & ((nbits < 6) | _KNOWN[types]))
     rejects = _rejects(batch, unknown, short)
-    rows = _Rows(six, types, nbits, ok, fnv1a_rows(payload, offsets, fill))
+    rows = _Rows(six, types, nbits, ok, hashes)
     return rows, rejects
 
 
