@@ -75,19 +75,30 @@ def run_setu(path: Path, out: Path) -> int:
 
     writers = {f: pq.ParquetWriter(out / f"{f}.parquet", s) for f, s in FAMILY_SCHEMAS.items()}
     reassembler, carry, line_no, messages = Reassembler(), None, 1, 0
-    start = time.perf_counter()
+    stages = dict.fromkeys(("read+frame+reassemble", "decode", "parquet"), 0.0)
+    start = tick = time.perf_counter()
     for buf in _chunks(path):
         framed = frame_chunk(buf, first_line_no=line_no, carry=carry)
         carry, line_no = framed.carry, framed.last_line_no + 1
         batch, _ = reassembler.push(framed)
+        tick = _lap(stages, "read+frame+reassemble", tick)
         result = decode_batch(batch)
         messages += len(batch) - result.rejects.num_rows
+        tick = _lap(stages, "decode", tick)
         for family, table in result.tables.items():
             writers[family].write_table(table)
+        tick = _lap(stages, "parquet", tick)
     reassembler.flush()
     for writer in writers.values():
         writer.close()
-    return _report(messages, time.perf_counter() - start)
+    _lap(stages, "parquet", tick)
+    return _report(messages, time.perf_counter() - start, stages)
+
+
+def _lap(stages: dict[str, float], name: str, tick: float) -> float:
+    now = time.perf_counter()
+    stages[name] += now - tick
+    return now
 
 
 _PYAIS_FAMILY = {1: "positions", 2: "positions", 3: "positions", 18: "positions",
@@ -109,6 +120,7 @@ def run_pyais(path: Path, out: Path) -> int:
     rows: dict[str, list[dict[str, Any]]] = {"other": []}
     start = time.perf_counter()
     messages = 0
+    stages = dict.fromkeys(("read+decode+asdict", "arrow+parquet"), 0.0)
     for msg in pyais.FileReaderStream(str(path)):
         try:
             fields = msg.decode().asdict()
@@ -120,10 +132,12 @@ def run_pyais(path: Path, out: Path) -> int:
         if family == "other":
             plain = {"msg_type": plain["msg_type"], "fields_json": json.dumps(plain, default=str)}
         rows.setdefault(family, []).append(plain)
+    tick = _lap(stages, "read+decode+asdict", start)
     for family, records in rows.items():
         if records:
             pq.write_table(pa.Table.from_pylist(records), out / f"pyais-{family}.parquet")
-    return _report(messages, time.perf_counter() - start)
+    _lap(stages, "arrow+parquet", tick)
+    return _report(messages, time.perf_counter() - start, stages)
 
 
 def run_aiscat(path: Path, out: Path) -> int:
@@ -137,9 +151,10 @@ def run_aiscat(path: Path, out: Path) -> int:
     return _report(messages, seconds)
 
 
-def _report(messages: int, seconds: float) -> int:
+def _report(messages: int, seconds: float, stages: dict[str, float] | None = None) -> int:
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"messages": messages, "seconds": seconds, "peak_rss_kb": peak_kb}))
+    report = {"messages": messages, "seconds": seconds, "peak_rss_kb": peak_kb}
+    print(json.dumps({**report, "stages": stages or {}}))
     return 0
 
 
@@ -180,6 +195,10 @@ def main() -> int:
             rate = r["messages"] / r["seconds"]
             print(f"{name:7s} {r['messages']:>9,d} msgs {r['seconds']:7.2f} s {rate:>12,.0f} msg/s"
                   f"  peak RSS {r['peak_rss_kb'] / 1024:7.0f} MB")  # fmt: skip
+            for stage, seconds in r["stages"].items():
+                print(
+                    f"        {stage:24s} {seconds:6.2f} s  ({r['messages'] / seconds:,.0f} msg/s)"
+                )
         setu_rate = results["setu"]["messages"] / results["setu"]["seconds"]
         for name, r in results.items():
             if name != "setu":
