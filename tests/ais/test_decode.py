@@ -388,3 +388,13 @@ def test_arrow_types_of_decoded_tables() -> None:
     result = decode_batch(batch_of("15M67FC000G?ufbE`FepT@3n00Sa"))
     assert result.tables["positions"].schema == FAMILY_SCHEMAS["positions"]
     assert result.rejects.schema.field("received_at").type == pa.timestamp("us", tz="UTC")
+
+
+def test_other_family_header_reads_repeat_and_mmsi_from_bits_6_to_37() -> None:
+    # regression: the "other" table once computed mmsi/repeat from the wrong bits
+    payload = "=nq@w7AlOpV<"  # type 13 with repeat 3
+    row = one_row(decode_batch(batch_of(payload)), "other")
+    single = decode_payload(payload)
+    assert (
+        (row["repeat"], row["mmsi"]) == (single["repeat"], single["mmsi"]) == (3, 462700317)
+    )  # as pyais
