@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pyais import encode_dict
 from pyais.bit_vector import bit_vector
 
+from setu.ais._decode_generic import sixbit_value
 from setu.ais._decode_sentences import batch_from_sentences
 from setu.ais.batch import NO_TIME, PayloadBatch
 from setu.ais.decode import FAMILY_SCHEMAS, DecodeResult, decode_batch, decode_payload
@@ -398,3 +399,12 @@ def test_other_family_header_reads_repeat_and_mmsi_from_bits_6_to_37() -> None:
     assert (
         (row["repeat"], row["mmsi"]) == (single["repeat"], single["mmsi"]) == (3, 462700317)
     )  # as pyais
+
+
+@given(st.binary(max_size=90))
+def test_single_message_dearmouring_matches_the_kernel_rule(payload: bytes) -> None:
+    expected = 0
+    for ch in payload:
+        v = ch - 48
+        expected = (expected << 6) | ((v - 8 if v > 40 else v) & 63)
+    assert sixbit_value(payload) == expected

@@ -13,15 +13,15 @@ from setu.ais.reasons import Reason
 Value = int | float | bool | str | None
 
 
+_SIX = bytes((c - 48 - (8 if c > 88 else 0)) & 63 for c in range(256))  # as the kernel
+_BIN6 = [format(v, "06b") for v in range(64)]
+
+
 def sixbit_value(payload: bytes) -> int:
     """The armoured payload as one big integer of ``6 * len(payload)`` bits."""
-    value = 0
-    for ch in payload:
-        v = ch - 48
-        if v > 40:
-            v -= 8
-        value = (value << 6) | (v & 63)
-    return value
+    if not payload:
+        return 0
+    return int("".join([_BIN6[v] for v in payload.translate(_SIX)]), 2)
 
 
 class _Bits:
@@ -37,12 +37,12 @@ class _Bits:
 
     def text(self, start: int, width: int) -> str | None:
         n = min(width // 6, (self.nbits - start) // 6) if self.nbits > start else 0
-        chars = []
-        for k in range(n):
-            v = self.get(start + 6 * k, 6)
-            assert v is not None
-            chars.append(chr(v + 64 if v < 32 else v))
-        text = "".join(chars).rstrip("@ ").lstrip(" ")
+        if n <= 0:
+            return None
+        raw = self.get(start, 6 * n)
+        assert raw is not None
+        codes = [(raw >> (6 * (n - 1 - k))) & 63 for k in range(n)]
+        text = "".join([chr(v + 64 if v < 32 else v) for v in codes]).rstrip("@ ").lstrip(" ")
         return text or None
 
     def binary(self, f: Field) -> tuple[str | None, int]:
