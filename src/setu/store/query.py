@@ -43,13 +43,19 @@ def connect(store: MaritimeStore, *, with_registry: bool = False) -> duckdb.Duck
     return con
 
 
+def arrow_of(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+    """The result of one statement as an Arrow table (empty for statements without rows)."""
+    relation = con.sql(sql, params=list(params) or None)
+    return pa.table({}) if relation is None else relation.to_arrow_table()
+
+
 def run_sql(store: MaritimeStore, query: str, params: Sequence[Any] | None = None) -> pa.Table:
     """Run one SQL statement over the store's views; returns an Arrow table."""
     import duckdb
 
     con = connect(store, with_registry="vessels" in query.lower())
     try:
-        return con.execute(query, list(params or [])).to_arrow_table()
+        return arrow_of(con, query, params or ())
     except duckdb.Error as exc:
         raise ValidationError(f"SQL failed: {exc}") from exc
     finally:

@@ -83,7 +83,7 @@ def _history_sql() -> str:
 def identity_history(store: MaritimeStore, mmsi: int | None = None) -> pa.Table:
     """Every change of name, call sign, IMO or ship type: mmsi, field, old_value, new_value,
     changed_at — ordered by vessel and time."""
-    from setu.store.query import connect
+    from setu.store.query import arrow_of, connect
 
     con = connect(store)
     try:
@@ -92,14 +92,14 @@ def identity_history(store: MaritimeStore, mmsi: int | None = None) -> pa.Table:
         if mmsi is not None:
             sql += " WHERE mmsi = ?"
             params.append(int(mmsi))
-        return con.execute(sql + " ORDER BY mmsi, changed_at, field", params).to_arrow_table()
+        return arrow_of(con, sql + " ORDER BY mmsi, changed_at, field", params)
     finally:
         con.close()
 
 
 def build_registry(store: MaritimeStore) -> pa.Table:
     """One row per MMSI seen in any message, with its latest identity (columns: module doc)."""
-    from setu.store.query import connect
+    from setu.store.query import arrow_of, connect
 
     con = connect(store)
     sql = f"""
@@ -141,7 +141,7 @@ def build_registry(store: MaritimeStore) -> pa.Table:
     ORDER BY mmsi
     """
     try:
-        table = con.execute(sql).to_arrow_table()
+        table = arrow_of(con, sql)
     finally:
         con.close()
     return _enrich(table)
