@@ -82,13 +82,14 @@ def decode(
     Field names are those of the store's tables (docs/ais-fields.md), plus ``family``.
     """
     from setu.cli._common import dumps
+    from setu.cli._render import tidy_floats
     from setu.ingest import iter_decoded, sources_for
 
     sources = sources_for(paths=[str(path)], tcp=None, udp=None)
     out = sys.stdout
     for result in iter_decoded(sources, strict=strict):
         for family, table in result.tables.items():
-            for row in table.to_pylist():
+            for row in tidy_floats(table).to_pylist():
                 out.write(dumps({"family": family, **row}) + "\n")
         if rejects:
             for row in result.rejects.to_pylist():

@@ -148,7 +148,9 @@ def summary_table(summary: IngestSummary, stats: WriteStats) -> Table:
     table = Table(title="Ingest summary", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
-    table.add_row("sources", ", ".join(summary.origins) or "–")
+    origins = summary.origins
+    shown = ", ".join(origins[:3]) + (f" and {len(origins) - 3} more" if len(origins) > 3 else "")
+    table.add_row("sources", shown or "–")
     table.add_row("lines read", f"{summary.lines:,}")
     table.add_row("messages decoded", f"{summary.messages:,}")
     for family, n in sorted(summary.accepted.items()):

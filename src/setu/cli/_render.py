@@ -63,6 +63,22 @@ def geojson_points(table: pa.Table) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+def tidy_floats(table: pa.Table) -> pa.Table:
+    """float32 columns as float64 holding their shortest decimal form (9.4, not 9.399999618…),
+    so JSON and the terminal show the value that was decoded."""
+    import numpy as np
+
+    out = table
+    for i, fld in enumerate(table.schema):
+        if fld.type != pa.float32():
+            continue
+        column = table.column(i).combine_chunks()
+        values = column.to_numpy(zero_copy_only=False).astype(str).astype(np.float64)
+        mask = column.is_null().to_numpy(zero_copy_only=False)
+        out = out.set_column(i, fld.name, pa.array(values, pa.float64(), mask=mask))
+    return out
+
+
 def emit(
     table: pa.Table,
     fmt: OutputFormat,
@@ -72,6 +88,8 @@ def emit(
     max_rows: int = 50,
 ) -> None:
     """Write ``table`` in ``fmt`` to ``out`` (or stdout; Parquet needs ``out``)."""
+    if fmt in (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.GEOJSON):
+        table = tidy_floats(table)
     if fmt is OutputFormat.TABLE:
         if out is not None:
             raise ConfigError("--out needs --format csv, parquet, geojson or json")

@@ -15,7 +15,27 @@ from setu.cli._common import settings_from
 from setu.cli._render import OutputFormat, emit
 from setu.errors import ConfigError
 
-_VESSEL_SORTS = ("mmsi", "ship_name", "flag", "ship_type", "last_seen", "first_seen", "messages")
+_VESSEL_SORTS = (
+    "mmsi",
+    "ship_name",
+    "flag",
+    "ship_type",
+    "last_seen",
+    "first_seen",
+    "messages",
+    "positions",
+)
+#: Columns of the terminal table (other formats carry every column).
+_VESSEL_TABLE = (
+    "mmsi",
+    "ship_name",
+    "flag_iso2",
+    "ship_type_text",
+    "imo",
+    "length_m",
+    "positions",
+    "last_seen",
+)
 
 
 def parse_time(text: str | None, option: str) -> datetime | None:
@@ -79,7 +99,8 @@ def vessels(
         table = table.filter(pc.equal(table["mmsi"], mmsi))
     table = table.sort_by([(sort, "descending" if desc else "ascending")])
     fmt = OutputFormat.JSON if as_json else fmt
-    emit(table, fmt, out=out, title=f"Vessels ({len(table)})", max_rows=limit)
+    shown = table.select(list(_VESSEL_TABLE)) if fmt is OutputFormat.TABLE else table
+    emit(shown, fmt, out=out, title=f"Vessels ({len(table)})", max_rows=limit)
     if mmsi is not None and fmt is OutputFormat.TABLE:
         history = identity_history(store, mmsi)
         emit(history, fmt, title=f"Identity history of {mmsi}", max_rows=limit)
@@ -148,6 +169,8 @@ def rejects(
         )
     table = store.sql(sql, params)
     fmt = OutputFormat.JSON if as_json else fmt
+    if fmt is OutputFormat.TABLE and not summary:
+        table = table.select(["line_no", "reason", "raw", "origin"])
     emit(table, fmt, out=out, title=f"Rejects ({len(table)})", max_rows=limit)
 
 
