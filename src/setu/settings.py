@@ -43,6 +43,26 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "SQLAlchemy URL of the operational database (cooperation, ACSA). Default: SQLite file "
         "setu.db in the data directory. PostgreSQL: postgresql+psycopg://user:pw@host/db.",
     ),
+    SettingSpec(
+        "actor",
+        "SETU_ACTOR",
+        "Name recorded as 'who' on every change to operational records. Default: login name.",
+    ),
+    SettingSpec(
+        "acsa_cash_days",
+        "SETU_ACSA_CASH_DAYS",
+        "Days to settle an ACSA order by cash reimbursement after invoicing. Default: 30.",
+    ),
+    SettingSpec(
+        "acsa_replacement_days",
+        "SETU_ACSA_REPLACEMENT_DAYS",
+        "Days to settle an ACSA order by replacement-in-kind. Default: 365.",
+    ),
+    SettingSpec(
+        "acsa_exchange_days",
+        "SETU_ACSA_EXCHANGE_DAYS",
+        "Days to settle an ACSA order by equal-value exchange. Default: 365.",
+    ),
 )
 
 
