@@ -37,10 +37,10 @@ def test_agrees_with_the_package_on_random_points(mask: GlobeLandMask) -> None:
     # the package's own lookup, done on the rows and columns read from its file in one band
     ours = mask.is_land(lon, lat)
     rows, cols = pixel_index(lon, lat)
-    from setu.events.land import _mask_path, _stream_tiles
+    from setu.events.land import mask_path, _stream_tiles
 
     tiles = _stream_tiles(
-        _mask_path(), {(int(r) // 120, int(c) // 120) for r, c in zip(rows, cols, strict=True)}
+        mask_path(), {(int(r) // 120, int(c) // 120) for r, c in zip(rows, cols, strict=True)}
     )
     expected = [
         t if isinstance(t, bool) else bool(t[r % 120, c % 120])

@@ -47,7 +47,8 @@ class LandMask(Protocol):
     ) -> npt.NDArray[np.bool_]: ...
 
 
-def _mask_path() -> Path:
+def mask_path() -> Path:
+    """The GLOBE land mask file shipped by the global-land-mask package."""
     spec = importlib.util.find_spec("global_land_mask")
     if spec is None or spec.origin is None:
         raise StoreError(
@@ -148,7 +149,7 @@ class GlobeLandMask:
         with self._lock:
             missing = wanted - self._tiles.keys()
             if missing:
-                self._tiles.update(_stream_tiles(self._path or _mask_path(), missing))
+                self._tiles.update(_stream_tiles(self._path or mask_path(), missing))
 
     def __repr__(self) -> str:
         return f"GlobeLandMask(tiles_loaded={self.tiles_loaded})"

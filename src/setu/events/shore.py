@@ -29,6 +29,7 @@ import numpy.typing as npt
 from numba import njit
 
 from setu.errors import StoreError
+from setu.events.land import mask_path
 from setu.tracks.geo import EARTH_RADIUS_M
 
 CELL_DEG = 0.1
@@ -43,23 +44,12 @@ class ShoreDistance(Protocol):
     def distance_m(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.float64]: ...
 
 
-def _mask_path() -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec("global_land_mask")
-    if spec is None or spec.origin is None:
-        raise StoreError(
-            "the global-land-mask package is missing; install it (pip install global-land-mask)"
-        )
-    return Path(spec.origin).parent / "globe_combined_mask_compressed.npz"
-
-
 def coarse_land_grid() -> npt.NDArray[np.bool_]:
     """0.1° land grid (row 0 = northernmost band, column 0 = 180°W): True where any land."""
     from numpy.lib import format as npformat
 
     try:
-        with zipfile.ZipFile(_mask_path()) as archive, archive.open("mask.npy") as stream:
+        with zipfile.ZipFile(mask_path()) as archive, archive.open("mask.npy") as stream:
             version = npformat.read_magic(stream)
             reader = (
                 npformat.read_array_header_1_0

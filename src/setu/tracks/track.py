@@ -34,7 +34,7 @@ import polars as pl
 import pyarrow as pa
 
 from setu.errors import NotFoundError
-from setu.tracks.clean import CleanReport, clean_positions
+from setu.tracks.clean import TRACK_INPUT_COLUMNS, CleanReport, clean_positions
 from setu.tracks.derive import with_steps
 from setu.tracks.resample import resample_frame
 from setu.tracks.segment import SegmentConfig, assign_segments
@@ -59,15 +59,7 @@ TRACK_COLUMNS: tuple[str, ...] = (
 
 TRACK_SCHEMA: dict[str, pl.DataType] = {
     "segment_id": pl.String(),
-    "mmsi": pl.UInt32(),
-    "received_at": pl.Datetime("us", "UTC"),
-    "lon": pl.Float64(),
-    "lat": pl.Float64(),
-    "sog_knots": pl.Float32(),
-    "cog_deg": pl.Float32(),
-    "heading_deg": pl.UInt16(),
-    "nav_status": pl.UInt8(),
-    "msg_type": pl.UInt8(),
+    **TRACK_INPUT_COLUMNS,
     "step_distance_m": pl.Float64(),
     "step_duration_s": pl.Float64(),
     "implied_speed_knots": pl.Float64(),
