@@ -51,3 +51,16 @@ def dumps(obj: Any) -> str:
 def print_json(obj: Any) -> None:
     sys.stdout.write(dumps(obj) + "\n")
     sys.stdout.flush()
+
+
+def export_json(records: Any, out: Path | None) -> None:
+    """Write records (database rows made JSON-ready) to ``out``, or print them to stdout."""
+    from setu.db.records import jsonable
+
+    text = dumps(jsonable(records))
+    if out is None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        console.print(f"wrote {out}")

@@ -314,15 +314,9 @@ def export(
     ctx: typer.Context, out: Path | None = typer.Option(None, help="File (default stdout).")
 ) -> None:
     """Every order in full as JSON (documents by name and SHA-256)."""
-    from setu.cli._common import dumps
-    from setu.db.records import jsonable
+    from setu.cli._common import export_json
 
-    text = dumps(jsonable(_ledger(ctx).export()))
-    if out is None:
-        typer.echo(text)
-    else:
-        out.write_text(text + "\n", encoding="utf-8")
-        console.print(f"wrote {out}")
+    export_json(_ledger(ctx).export(), out)
 
 
 def register(app: typer.Typer) -> None:

@@ -248,15 +248,9 @@ def agreements_export(
     ctx: typer.Context, out: Path | None = typer.Option(None, help="File (default stdout).")
 ) -> None:
     """Every agreement with relations and mechanisms, as JSON."""
-    from setu.cli._common import dumps
-    from setu.db.records import jsonable
+    from setu.cli._common import export_json
 
-    text = dumps(jsonable(_service(ctx).list_agreements()))
-    if out is None:
-        print_json(json.loads(text))
-    else:
-        out.write_text(text + "\n", encoding="utf-8")
-        console.print(f"wrote {out}")
+    export_json(_service(ctx).list_agreements(), out)
 
 
 # -- mechanisms ------------------------------------------------------------------------------
