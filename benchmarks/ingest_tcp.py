@@ -1,6 +1,6 @@
 """The sustained rate a live TCP ingest keeps up with, and file ingest throughput for scale.
 
-Usage: ``.venv/bin/python benchmarks/ingest_tcp.py [seconds_per_step] [max_rate]``.
+Usage: ``.venv/bin/python benchmarks/ingest_tcp.py [--seconds S] [--max-rate N]``.
 
 For each rate of the ramp (50k, 100k, 200k, … sentences/s, doubling) a feeder process
 (:mod:`setu.ingest.feeder`) serves that many AIS type 1 sentences per second over TCP on
@@ -15,6 +15,7 @@ first (Numba kernels, imports).
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -90,8 +91,11 @@ def file_throughput(repeat: int = 20) -> tuple[int, float]:
 
 
 def main() -> None:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
-    max_rate = int(sys.argv[2]) if len(sys.argv) > 2 else 3_200_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds per ramp step")
+    parser.add_argument("--max-rate", type=int, default=3_200_000, help="highest rate tried")
+    args = parser.parse_args()
+    seconds, max_rate = args.seconds, args.max_rate
     step(20_000, 0.5)  # warm-up: Numba kernels, imports
     if SAMPLE.is_file():
         messages, elapsed = file_throughput()
