@@ -1,20 +1,32 @@
-"""Decode throughput: setu against pyais (and aiscat when installed), file to Parquet.
+"""Decode throughput: setu against pyais and aiscat, file to Parquet, on one core.
 
 Builds a file of ``--repeat`` copies of the DMA sample (``../shared/data/ais/dma/AisAbnormal/
-ais-sample.txt``, 26,146 AIS sentences per copy) in a temporary directory, then runs each decoder
-in its own subprocess (so peak memory is measured separately) on one core:
+ais-sample.txt``: 80,246 lines, 26,077 AIS messages per copy) in a temporary directory, then runs
+each decoder in its own subprocess (so peak memory is measured separately), pinned to one CPU
+(``--cpu``; ``--cpu -1`` leaves the scheduler free):
 
-- setu: file → ``frame_chunk`` + ``Reassembler`` in chunks → ``decode_batch`` → one Parquet
-  file per family (``pyarrow.parquet.ParquetWriter``); Numba compile time is excluded by a warm-up
-  on the first lines of the sample before the clock starts;
-- pyais: ``pyais.FileReaderStream`` → ``decode().asdict()`` → the same four families as Arrow
-  tables (``pa.Table.from_pylist``; rare types as a JSON column) → Parquet;
-- aiscat (GPL-3.0 C++ peer) when ``aiscat`` is on PATH: file → JSON lines, timed as is.
+- setu: file read in chunks of the ingest size → ``frame_chunk`` → ``Reassembler`` →
+  ``decode_batch`` → one Parquet file per family. Numba compile time is excluded by a warm-up on
+  the sample before the clock starts.
+- pyais: ``pyais.FileReaderStream`` → ``decode().asdict()`` → the same four family tables
+  (``pa.Table.from_pylist`` with setu's schema under pyais' field names; rare types as a JSON
+  column; columns pyais does not decode, such as the message hash, left null) → Parquet.
+- aiscat (``pip install aiscat``, GPL-3.0 Python bindings of the AIS-catcher C++ decoder; an
+  optional benchmark peer, never a dependency of setu): ``aiscat.Decoder`` fed the same chunks
+  → dicts → the same tables → Parquet. Skipped, with a note, when it is not installed.
 
-Prints messages per second for each, setu's ratio to each peer, and setu's peak RSS.
+Every side writes with the settings of the maritime store (``src/setu/store/dataset.py``): zstd,
+row groups of 256,000 rows, dictionary encoding on every column (``--dictionary strings`` limits
+it to the low-cardinality string columns). Peers get their rows in batches of 65,536 messages,
+so their memory stays bounded too.
 
-    python benchmarks/decode.py --repeat 40        # the 1M-sentence run
-    python benchmarks/decode.py --lines 20000      # a quick run on the first 20,000 lines
+Prints, per decoder, messages per second for the whole pipeline and for decoding alone (file →
+Arrow tables for setu, file → dicts for the peers), the time per stage, peak RSS, and setu's
+ratios to each peer.
+
+    python benchmarks/decode.py                     # 40 copies: 3.2M lines, 1.04M messages
+    python benchmarks/decode.py --cpu -1            # the same, not pinned
+    python benchmarks/decode.py --repeat 125 --peers none   # 10M lines, setu only (memory)
 """
 
 from __future__ import annotations
@@ -23,20 +35,30 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "data" / "ais" / "dma" / "AisAbnormal" / "ais-sample.txt"
-CHUNK_BYTES = 8 << 20
+#: The ingest pipeline's read size (setu.ingest.sources.DEFAULT_CHUNK_BYTES).
+CHUNK_BYTES = 4 << 20
+#: Parquet settings of MaritimeStore (src/setu/store/dataset.py, ``_write_file``).
+COMPRESSION = "zstd"
+ROW_GROUP_ROWS = 256_000
+#: Messages a peer decodes before its rows become Arrow tables.
+PEER_BATCH = 65_536
+#: String columns with a handful of distinct values (``--dictionary strings``).
+LOW_CARDINALITY = ["station", "channel", "talker"]
+PEERS = ("pyais", "aiscat")
 
 
-def build_input(directory: Path, repeat: int, lines: int | None) -> Path:
+def build_input(directory: Path, repeat: int) -> Path:
     text = SAMPLE.read_bytes()
     if not text.endswith(b"\n"):
         text += b"\n"
@@ -44,55 +66,62 @@ def build_input(directory: Path, repeat: int, lines: int | None) -> Path:
     with path.open("wb") as out:
         for _ in range(repeat):
             out.write(text)
-    if lines is not None:
-        kept = path.read_bytes().split(b"\n")[:lines]
-        path.write_bytes(b"\n".join(kept) + b"\n")
     return path
 
 
-def _chunks(path: Path) -> Any:
-    with path.open("rb") as f:
+def _chunks(path: Path) -> Iterator[memoryview]:
+    """Whole-line chunks of about CHUNK_BYTES (the last one ends with a line break)."""
+    with path.open("rb", buffering=0) as f:
         rest = b""
         while block := f.read(CHUNK_BYTES):
-            block = rest + block
+            block = rest + block if rest else block
             cut = block.rfind(b"\n") + 1
             rest = block[cut:]
             if cut:
-                yield block[:cut]
+                yield memoryview(block)[:cut]
         if rest:
-            yield rest + b"\n"
+            yield memoryview(rest + b"\n")
 
 
-def run_setu(path: Path, out: Path) -> int:
-    import pyarrow.parquet as pq
+class FamilyWriters:
+    """One Parquet file per family, written in row groups of ROW_GROUP_ROWS as the store does."""
 
-    from setu.ais.decode import FAMILY_SCHEMAS, decode_batch
-    from setu.ais.reassembly import Reassembler
-    from setu.ais.sentences import frame_chunk
+    def __init__(self, out: Path, prefix: str, dictionary: str) -> None:
+        import pyarrow.parquet as pq
 
-    warm = b"".join(SAMPLE.read_bytes().splitlines(keepends=True)[:3000])
-    decode_batch(Reassembler().push(frame_chunk(warm))[0])  # compile outside the clock
+        from setu.ais.decode import FAMILY_SCHEMAS
 
-    writers = {f: pq.ParquetWriter(out / f"{f}.parquet", s) for f, s in FAMILY_SCHEMAS.items()}
-    reassembler, carry, line_no, messages = Reassembler(), None, 1, 0
-    stages = dict.fromkeys(("read+frame+reassemble", "decode", "parquet"), 0.0)
-    start = tick = time.perf_counter()
-    for buf in _chunks(path):
-        framed = frame_chunk(buf, first_line_no=line_no, carry=carry)
-        carry, line_no = framed.carry, framed.last_line_no + 1
-        batch, _ = reassembler.push(framed)
-        tick = _lap(stages, "read+frame+reassemble", tick)
-        result = decode_batch(batch)
-        messages += len(batch) - result.rejects.num_rows
-        tick = _lap(stages, "decode", tick)
-        for family, table in result.tables.items():
-            writers[family].write_table(table)
-        tick = _lap(stages, "parquet", tick)
-    reassembler.flush()
-    for writer in writers.values():
-        writer.close()
-    _lap(stages, "parquet", tick)
-    return _report(messages, time.perf_counter() - start, stages)
+        use_dictionary: bool | list[str] = dictionary == "all" or LOW_CARDINALITY
+        self.writers = {
+            family: pq.ParquetWriter(
+                out / f"{prefix}-{family}.parquet",
+                schema,
+                compression=COMPRESSION,
+                use_dictionary=use_dictionary,
+            )
+            for family, schema in FAMILY_SCHEMAS.items()
+        }
+        self.buffers: dict[str, list[Any]] = {family: [] for family in FAMILY_SCHEMAS}
+        self.rows = dict.fromkeys(FAMILY_SCHEMAS, 0)
+
+    def write(self, family: str, table: Any) -> None:
+        self.buffers[family].append(table)
+        self.rows[family] += table.num_rows
+        if self.rows[family] >= ROW_GROUP_ROWS:
+            self._flush(family)
+
+    def _flush(self, family: str) -> None:
+        import pyarrow as pa
+
+        if self.rows[family]:
+            table = pa.concat_tables(self.buffers[family])
+            self.writers[family].write_table(table, row_group_size=ROW_GROUP_ROWS)
+        self.buffers[family], self.rows[family] = [], 0
+
+    def close(self) -> None:
+        for family, writer in self.writers.items():
+            self._flush(family)
+            writer.close()
 
 
 def _lap(stages: dict[str, float], name: str, tick: float) -> float:
@@ -101,108 +130,262 @@ def _lap(stages: dict[str, float], name: str, tick: float) -> float:
     return now
 
 
-_PYAIS_FAMILY = {1: "positions", 2: "positions", 3: "positions", 18: "positions",
-                 19: "positions", 27: "positions", 5: "statics", 24: "statics",
-                 4: "base_stations", 11: "base_stations"}  # fmt: skip
+def run_setu(path: Path, out: Path, dictionary: str) -> int:
+    from setu.ais.decode import decode_batch
+    from setu.ais.reassembly import Reassembler
+    from setu.ais.sentences import frame_chunk
 
+    decode_batch(Reassembler().push(frame_chunk(SAMPLE.read_bytes()))[0])  # compile first
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.hex()
-    return int(value) if hasattr(value, "value") and isinstance(value, int) else value
-
-
-def run_pyais(path: Path, out: Path) -> int:
-    import pyais
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rows: dict[str, list[dict[str, Any]]] = {"other": []}
-    start = time.perf_counter()
-    messages = 0
-    stages = dict.fromkeys(("read+decode+asdict", "arrow+parquet"), 0.0)
-    for msg in pyais.FileReaderStream(str(path)):
-        try:
-            fields = msg.decode().asdict()
-        except Exception:  # pyais raises on undecodable messages; setu counts them as rejects
-            continue
-        messages += 1
-        family = _PYAIS_FAMILY.get(fields["msg_type"], "other")
-        plain = {k: _plain(v) for k, v in fields.items()}
-        if family == "other":
-            plain = {"msg_type": plain["msg_type"], "fields_json": json.dumps(plain, default=str)}
-        rows.setdefault(family, []).append(plain)
-    tick = _lap(stages, "read+decode+asdict", start)
-    for family, records in rows.items():
-        if records:
-            pq.write_table(pa.Table.from_pylist(records), out / f"pyais-{family}.parquet")
-    _lap(stages, "arrow+parquet", tick)
-    return _report(messages, time.perf_counter() - start, stages)
-
-
-def run_aiscat(path: Path, out: Path) -> int:
-    exe = shutil.which("aiscat")
-    assert exe is not None
-    start = time.perf_counter()
-    with path.open("rb") as src, (out / "aiscat.jsonl").open("wb") as dst:
-        subprocess.run([exe, "-j"], stdin=src, stdout=dst, check=True)
+    writers = FamilyWriters(out, "setu", dictionary)
+    reassembler, carry, line_no, messages = Reassembler(), None, 1, 0
+    stages = dict.fromkeys(("read", "frame+reassemble", "decode", "parquet"), 0.0)
+    start = tick = time.perf_counter()
+    for buf in _chunks(path):
+        tick = _lap(stages, "read", tick)
+        framed = frame_chunk(buf, first_line_no=line_no, carry=carry)  # type: ignore[arg-type]
+        carry, line_no = framed.carry, framed.last_line_no + 1
+        batch, _ = reassembler.push(framed)
+        tick = _lap(stages, "frame+reassemble", tick)
+        result = decode_batch(batch)
+        messages += len(batch) - result.rejects.num_rows
+        tick = _lap(stages, "decode", tick)
+        for family, table in result.tables.items():
+            writers.write(family, table)
+        tick = _lap(stages, "parquet", tick)
+    reassembler.flush()
+    writers.close()
+    _lap(stages, "parquet", tick)
     seconds = time.perf_counter() - start
-    messages = sum(1 for _ in (out / "aiscat.jsonl").open("rb"))
-    return _report(messages, seconds)
+    return _report(messages, seconds, seconds - stages["parquet"], stages)
 
 
-def _report(messages: int, seconds: float, stages: dict[str, float] | None = None) -> int:
+_FAMILY_OF = {1: "positions", 2: "positions", 3: "positions", 18: "positions",
+              19: "positions", 27: "positions", 5: "statics", 24: "statics",
+              4: "base_stations", 11: "base_stations"}  # fmt: skip
+
+#: setu column -> field name of each peer (columns a peer does not decode stay null).
+_COMMON = {"mmsi": ("mmsi", "mmsi"), "msg_type": ("msg_type", "type"), "repeat": ("repeat",) * 2,
+           "channel": (None, "channel")}  # fmt: skip
+_FIELDS: dict[str, dict[str, tuple[str | None, str | None]]] = {
+    "positions": {
+        "nav_status": ("status", "status"), "rot_deg_per_min": ("turn", "turn"),
+        "sog_knots": ("speed", "speed"), "position_accuracy": ("accuracy", "accuracy"),
+        "lon": ("lon", "lon"), "lat": ("lat", "lat"), "cog_deg": ("course", "course"),
+        "heading_deg": ("heading", "heading"), "utc_second": ("second", "second"),
+        "maneuver": ("maneuver", "maneuver"), "raim": ("raim", "raim"),
+        "radio": ("radio", "radio"), "cs_unit": ("cs", "cs"), "display": ("display", "display"),
+        "dsc": ("dsc", "dsc"), "band": ("band", "band"), "msg22": ("msg22", "msg22"),
+        "assigned": ("assigned", "assigned"), "gnss": ("gnss", "gnss"),
+    },
+    "statics": {
+        "ais_version": ("ais_version", "ais_version"), "imo": ("imo", "imo"),
+        "call_sign": ("callsign", "callsign"), "ship_name": ("shipname", "shipname"),
+        "ship_type": ("ship_type", "shiptype"), "to_bow_m": ("to_bow", "to_bow"),
+        "to_stern_m": ("to_stern", "to_stern"), "to_port_m": ("to_port", "to_port"),
+        "to_starboard_m": ("to_starboard", "to_starboard"), "epfd": ("epfd", "epfd"),
+        "eta_month": ("month", None), "eta_day": ("day", None), "eta_hour": ("hour", None),
+        "eta_minute": ("minute", None), "draught_m": ("draught", "draught"),
+        "destination": ("destination", "destination"), "dte": ("dte", "dte"),
+        "part_num": ("partno", "partno"), "vendor_id": ("vendorid", "vendorid"),
+        "model": ("model", "model"), "serial": ("serial", "serial"),
+        "mothership_mmsi": ("mothership_mmsi", "mothership_mmsi"),
+    },
+    "base_stations": {
+        "year": ("year", "year"), "month": ("month", "month"), "day": ("day", "day"),
+        "hour": ("hour", "hour"), "minute": ("minute", "minute"), "second": ("second", "second"),
+        "position_accuracy": ("accuracy", "accuracy"), "lon": ("lon", "lon"),
+        "lat": ("lat", "lat"), "epfd": ("epfd", "epfd"), "raim": ("raim", "raim"),
+        "radio": ("radio", "radio"),
+    },
+    "other": {"fields_json": ("fields_json", "fields_json")},
+}  # fmt: skip
+
+
+class PeerTables:
+    """Turns a peer's message dicts into setu's family tables, one batch at a time."""
+
+    def __init__(self, peer: str) -> None:
+        import pyarrow as pa
+
+        from setu.ais.decode import FAMILY_SCHEMAS
+
+        side = PEERS.index(peer)
+        self.type_key = _COMMON["msg_type"][side]
+        self.schemas = FAMILY_SCHEMAS
+        self.sources: dict[str, dict[str, str]] = {}
+        self.peer_schemas: dict[str, Any] = {}
+        for family, schema in FAMILY_SCHEMAS.items():
+            mapping = {col: keys[side] for col, keys in {**_COMMON, **_FIELDS[family]}.items()}
+            self.sources[family] = {c: k for c, k in mapping.items() if k is not None}
+            self.peer_schemas[family] = pa.schema(
+                [pa.field(k, schema.field(c).type) for c, k in self.sources[family].items()]
+            )
+        self.rows: dict[str, list[dict[str, Any]]] = {family: [] for family in FAMILY_SCHEMAS}
+
+    def add(self, fields: dict[str, Any]) -> None:
+        family = _FAMILY_OF.get(fields[self.type_key], "other")
+        if family == "other":
+            fields = {**fields, "fields_json": json.dumps(fields, default=str)}
+        self.rows[family].append(fields)
+
+    def drain(self) -> Iterator[tuple[str, Any]]:
+        import pyarrow as pa
+
+        for family, rows in self.rows.items():
+            if not rows:
+                continue
+            peer = pa.Table.from_pylist(rows, schema=self.peer_schemas[family])
+            schema, sources = self.schemas[family], self.sources[family]
+            columns = [
+                peer.column(sources[f.name]) if f.name in sources else _missing(f, len(rows))
+                for f in schema
+            ]
+            yield family, pa.Table.from_arrays(columns, schema=schema)
+            self.rows[family] = []
+
+
+def _missing(field: Any, n: int) -> Any:
+    """A column the peer does not decode: null, or a zero value where setu never has nulls."""
+    import pyarrow as pa
+
+    if field.nullable:
+        return pa.nulls(n, field.type)
+    zero = False if pa.types.is_boolean(field.type) else "" if pa.types.is_string(field.type) else 0
+    return pa.repeat(pa.scalar(zero, field.type), n)
+
+
+def _peer_pipeline(peer: str, messages_of: Any, out: Path, dictionary: str) -> int:
+    tables, writers = PeerTables(peer), FamilyWriters(out, peer, dictionary)
+    stages = dict.fromkeys(("read+decode to dicts", "arrow+parquet"), 0.0)
+    messages = pending = 0
+    start = tick = time.perf_counter()
+    for fields in messages_of():
+        tables.add(fields)
+        messages += 1
+        pending += 1
+        if pending == PEER_BATCH:
+            tick = _lap(stages, "read+decode to dicts", tick)
+            for family, table in tables.drain():
+                writers.write(family, table)
+            tick = _lap(stages, "arrow+parquet", tick)
+            pending = 0
+    tick = _lap(stages, "read+decode to dicts", tick)
+    for family, table in tables.drain():
+        writers.write(family, table)
+    writers.close()
+    _lap(stages, "arrow+parquet", tick)
+    seconds = time.perf_counter() - start
+    return _report(messages, seconds, stages["read+decode to dicts"], stages)
+
+
+def run_pyais(path: Path, out: Path, dictionary: str) -> int:
+    import pyais
+
+    def messages() -> Iterator[dict[str, Any]]:
+        for msg in pyais.FileReaderStream(str(path)):
+            try:
+                yield msg.decode().asdict()
+            except Exception:  # noqa: S112 (pyais raises on what setu counts as a reject)
+                continue
+
+    return _peer_pipeline("pyais", messages, out, dictionary)
+
+
+def run_aiscat(path: Path, out: Path, dictionary: str) -> int:
+    import aiscat
+
+    def messages() -> Iterator[dict[str, Any]]:
+        decoder = aiscat.Decoder()
+        with path.open("rb", buffering=0) as f:
+            while buf := f.read(CHUNK_BYTES):  # aiscat keeps partial lines itself
+                decoder.feed(buf)
+                while (msg := decoder.next()) is not None:
+                    yield msg
+
+    return _peer_pipeline("aiscat", messages, out, dictionary)
+
+
+def _report(messages: int, seconds: float, decode_s: float, stages: dict[str, float]) -> int:
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    report = {"messages": messages, "seconds": seconds, "peak_rss_kb": peak_kb}
-    print(json.dumps({**report, "stages": stages or {}}))
+    report = {"messages": messages, "seconds": seconds, "decode_seconds": decode_s}
+    print(json.dumps({**report, "peak_rss_kb": peak_kb, "stages": stages}))
     return 0
 
 
 WORKERS = {"setu": run_setu, "pyais": run_pyais, "aiscat": run_aiscat}
 
 
-def _spawn(worker: str, path: Path, out: Path) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--worker", worker, "--file", str(path), "--out", str(out)]
+def _spawn(worker: str, path: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--worker", worker, "--file", str(path), "--out", str(out),
+           "--cpu", str(args.cpu), "--dictionary", args.dictionary]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def _print_result(name: str, r: dict[str, Any]) -> None:
+    n, rate = r["messages"], r["messages"] / r["seconds"]
+    print(f"{name:7s} {n:>10,d} msgs {r['seconds']:7.2f} s {rate:>11,.0f} msg/s to Parquet, "
+          f"{n / r['decode_seconds']:>11,.0f} msg/s decoding  "
+          f"peak RSS {r['peak_rss_kb'] / 1024:5.0f} MB")  # fmt: skip
+    for stage, seconds in r["stages"].items():
+        print(f"        {stage:22s} {seconds:6.2f} s  ({n / max(seconds, 1e-9):>12,.0f} msg/s)")
+
+
+def _print_ratios(results: dict[str, dict[str, Any]]) -> None:
+    setu = results["setu"]
+    for name, r in results.items():
+        if name == "setu":
+            continue
+        whole = (setu["messages"] / setu["seconds"]) / (r["messages"] / r["seconds"])
+        decoding = (setu["messages"] / setu["decode_seconds"]) / (
+            r["messages"] / r["decode_seconds"]
+        )
+        print(f"setu / {name}: {whole:5.1f}x to Parquet, {decoding:5.1f}x decoding")
+
+
+def _worker(args: argparse.Namespace) -> int:
+    if args.cpu >= 0:
+        os.sched_setaffinity(0, {args.cpu})
+    return WORKERS[args.worker](args.file, args.out, args.dictionary)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=40, help="copies of the DMA sample")
-    parser.add_argument("--lines", type=int, default=None, help="keep only the first N lines")
+    parser.add_argument("--cpu", type=int, default=0, help="CPU to pin each run to; -1: none")
+    parser.add_argument("--peers", default="pyais,aiscat", help="comma-separated, or 'none'")
+    parser.add_argument("--dictionary", choices=("all", "strings"), default="all",
+                        help="Parquet dictionary encoding: every column (as the store) or "
+                        "only the low-cardinality strings")  # fmt: skip
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        return WORKERS[args.worker](args.file, args.out)
+        return _worker(args)
+    peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
+    if unknown := set(peers) - set(PEERS):
+        parser.error(f"unknown peers {sorted(unknown)}; choose from {', '.join(PEERS)}")
     with tempfile.TemporaryDirectory(prefix="setu-bench-") as tmp:
         directory = Path(tmp)
-        repeat = args.repeat if args.lines is None else max(1, args.lines // 80_000 + 1)
-        path = build_input(directory, repeat, args.lines)
+        path = build_input(directory, args.repeat)
         size_mb = path.stat().st_size / 1e6
-        print(f"input: {path.name}, {size_mb:.0f} MB, {repeat} x {SAMPLE.name}")
+        lines = SAMPLE.read_bytes().count(b"\n") * args.repeat
+        pin = f"pinned to CPU {args.cpu}" if args.cpu >= 0 else "not pinned"
+        print(f"input: {size_mb:.0f} MB, {args.repeat} x {SAMPLE.name} "
+              f"({lines:,d} lines); {pin}; Parquet {COMPRESSION}, row groups "
+              f"{ROW_GROUP_ROWS:,d}, dictionary: {args.dictionary}")  # fmt: skip
         results = {}
-        for name in ("setu", "pyais", "aiscat"):
-            if name == "aiscat" and shutil.which("aiscat") is None:
-                print("aiscat: not installed (optional GPL-3.0 peer), skipped")
+        for name in ("setu", *peers):
+            if find_spec(name) is None:
+                print(f"{name}: not installed, skipped (pip install {name})")
                 continue
             (directory / name).mkdir()
-            results[name] = _spawn(name, path, directory / name)
-            r = results[name]
-            rate = r["messages"] / r["seconds"]
-            print(f"{name:7s} {r['messages']:>9,d} msgs {r['seconds']:7.2f} s {rate:>12,.0f} msg/s"
-                  f"  peak RSS {r['peak_rss_kb'] / 1024:7.0f} MB")  # fmt: skip
-            for stage, seconds in r["stages"].items():
-                print(
-                    f"        {stage:24s} {seconds:6.2f} s  ({r['messages'] / seconds:,.0f} msg/s)"
-                )
-        setu_rate = results["setu"]["messages"] / results["setu"]["seconds"]
-        for name, r in results.items():
-            if name != "setu":
-                print(f"setu / {name}: {setu_rate / (r['messages'] / r['seconds']):.1f}x")
+            results[name] = _spawn(name, path, directory / name, args)
+            _print_result(name, results[name])
+        _print_ratios(results)
     return 0
 
 

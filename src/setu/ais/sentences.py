@@ -209,7 +209,7 @@ def frame_chunk(
     a = np.frombuffer(buf, np.uint8)
     # A sentence line is at least 18 bytes; rarer shorter records make the kernel stop and the
     # loop below widen the outputs (cheaper than counting the lines first).
-    rows = len(buf) // 18
+    rows = len(buf) // 64
     pend = np.array(carry.pending, np.int64)
     cnt = np.zeros(N_COUNTERS, np.int64)
     slack = max_line_bytes // 2 + 2  # the most records one line can hold
