@@ -286,7 +286,7 @@ def run_pyais(path: Path, out: Path, dictionary: str) -> int:
         for msg in pyais.FileReaderStream(str(path)):
             try:
                 yield msg.decode().asdict()
-            except Exception:  # noqa: S112 (pyais raises on what setu counts as a reject)
+            except Exception:  # pyais raises on what setu counts as a reject
                 continue
 
     return _peer_pipeline("pyais", messages, out, dictionary)
