@@ -61,6 +61,9 @@ _MS_THRESHOLD = 100_000_000_000
 ARMOUR = np.zeros(256, np.bool_)
 ARMOUR[48:88] = True
 ARMOUR[96:120] = True
+#: Bytes of a payload field: 0 armour, 2 its end (``,`` ``*`` or a backslash), 1 anything else.
+PAYLOAD_CLASS = np.where(ARMOUR, 0, 1).astype(np.uint8)
+PAYLOAD_CLASS[[44, 42, 92]] = 2
 
 _HEX = np.full(256, -1, np.int16)
 for _i, _c in enumerate(b"0123456789ABCDEF"):
