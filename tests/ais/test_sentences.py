@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from setu.ais.batch import NO_TIME
 from setu.ais.reasons import Reason
-from setu.ais.sentences import FramedChunk, frame_chunk, talker_array, talker_name
+from setu.ais.sentences import (
+    FramedChunk,
+    channel_array,
+    frame_chunk,
+    talker_array,
+    talker_name,
+    text_array,
+)
 from setu.errors import ConfigError
 
 pytestmark = pytest.mark.unit
@@ -374,6 +381,33 @@ def test_talker_name_covers_every_code() -> None:
     assert talker_name(1) == "  VDO"
     codes = np.array([0, 1], np.int16)
     assert talker_array(codes).to_pylist() == ["  VDM", "  VDO"]
+
+
+def test_talker_array_of_every_code_matches_talker_name() -> None:
+    codes = np.arange(0, 95 * 95 * 2, dtype=np.int16)
+    names = talker_array(codes)
+    names.validate(full=True)
+    assert names.to_pylist() == [talker_name(int(c)) for c in codes]
+
+
+def test_channel_array_nulls_for_empty_channels() -> None:
+    codes = np.array([65, 0, 66, 0, 49], np.uint8)
+    channels = channel_array(codes)
+    channels.validate(full=True)
+    assert channels.to_pylist() == ["A", None, "B", None, "1"]
+    assert channel_array(np.array([], np.uint8)).to_pylist() == []
+
+
+def test_text_array_replaces_invalid_utf8() -> None:
+    a = np.frombuffer(b"ok\xff\xfebad caf\xc3\xa9", np.uint8)
+    texts = text_array(a, np.array([0, 2, 8, 2]), np.array([2, 7, 13, 2]))
+    assert texts.to_pylist() == ["ok", "\ufffd\ufffdbad", "caf\u00e9", ""]
+
+
+def test_rejected_lines_keep_their_raw_text_across_chunk_positions() -> None:
+    lines = ["$GPGGA,1*00", "!AIVDM,1,1,,A,13@:`L001N0ded0O6Fp8wW<00<0t,0*00x", "caf\u00e9 \u00ff"]
+    chunk = frame_chunk(("\n".join(lines) + "\n").encode())
+    assert chunk.rejects.column("raw").to_pylist() == [lines[0], lines[2]]
 
 
 @settings(max_examples=300, deadline=None)

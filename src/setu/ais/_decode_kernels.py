@@ -30,23 +30,52 @@ def analyse_rows(
     six = np.empty(payload.shape[0], np.uint8)
     types = np.zeros(n, np.uint8)
     nbits = np.zeros(n, np.int64)
-    hashes = np.empty(n, np.uint64)
+    for j in range(payload.shape[0]):
+        v = np.int32(payload[j]) - 48
+        if v > 40:
+            v -= 8
+        six[j] = v & 63
     for i in range(n):
-        h = FNV_OFFSET
-        for j in range(offsets[i], offsets[i + 1]):
-            ch = payload[j]
-            h = (h ^ np.uint64(ch)) * FNV_PRIME
-            v = np.int32(ch) - 48
-            if v > 40:
-                v -= 8
-            six[j] = v & 63
-        hashes[i] = (h ^ np.uint64(48 + fill[i])) * FNV_PRIME
         length = offsets[i + 1] - offsets[i]
         bits = 6 * length - np.int64(fill[i])
         nbits[i] = bits if bits > 0 else 0
         if length > 0:
             types[i] = six[offsets[i]]
-    return six, types, nbits, hashes
+    return six, types, nbits, _hashes(payload, offsets, fill)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _fnv(h: np.uint64, payload: np.ndarray, start: int, end: int) -> np.uint64:
+    for j in range(start, end):
+        h = (h ^ np.uint64(payload[j])) * FNV_PRIME
+    return h
+
+
+@nb.njit(cache=True, nogil=True)
+def _hashes(payload: np.ndarray, offsets: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """FNV-1a 64 of each row's payload and fill digit, two rows at a time.
+
+    Each byte costs a multiply that waits for the previous one; hashing two rows in one loop
+    lets the two chains overlap, which halves the time.
+    """
+    n = offsets.shape[0] - 1
+    hashes = np.empty(n, np.uint64)
+    for i in range(0, n - 1, 2):
+        s1, s2, e2 = offsets[i], offsets[i + 1], offsets[i + 2]
+        common = min(s2 - s1, e2 - s2)
+        h1 = FNV_OFFSET
+        h2 = FNV_OFFSET
+        for j in range(common):
+            h1 = (h1 ^ np.uint64(payload[s1 + j])) * FNV_PRIME
+            h2 = (h2 ^ np.uint64(payload[s2 + j])) * FNV_PRIME
+        h1 = _fnv(h1, payload, s1 + common, s2)
+        h2 = _fnv(h2, payload, s2 + common, e2)
+        hashes[i] = (h1 ^ np.uint64(48 + fill[i])) * FNV_PRIME
+        hashes[i + 1] = (h2 ^ np.uint64(48 + fill[i + 1])) * FNV_PRIME
+    if n % 2:
+        h = _fnv(FNV_OFFSET, payload, offsets[n - 1], offsets[n])
+        hashes[n - 1] = (h ^ np.uint64(48 + fill[n - 1])) * FNV_PRIME
+    return hashes
 
 
 @nb.njit(cache=True, nogil=True, inline="always")

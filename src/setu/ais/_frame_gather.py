@@ -8,7 +8,8 @@ from setu.ais._frame_fields import kernel
 
 
 @kernel
-def _copy_ranges(src, starts, ends, dst, dst_offsets, rows):
+def copy_ranges(src, starts, ends, dst, dst_offsets, rows):
+    """Copy ``src[starts[j]:ends[j]]`` to ``dst`` at ``dst_offsets[rows[j]]`` for every ``j``."""
     for j in range(len(rows)):
         r = rows[j]
         o = dst_offsets[r]
@@ -40,7 +41,7 @@ def gather_payloads(
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])
     payload = np.empty(int(offsets[-1]), np.uint8)
-    _copy_ranges(single_src, single_starts, single_ends, payload, offsets, single_rows)
+    copy_ranges(single_src, single_starts, single_ends, payload, offsets, single_rows)
     if len(multi_rows):
-        _copy_ranges(multi_src, multi_starts, multi_ends, payload, offsets, multi_rows)
+        copy_ranges(multi_src, multi_starts, multi_ends, payload, offsets, multi_rows)
     return payload, offsets

@@ -33,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 
 from setu.ais._frame_fields import REASON_BY_CODE, TALKER_CODES
+from setu.ais._frame_gather import copy_ranges
 from setu.ais._frame_scan import (
     C_AIS,
     C_BLANK,
@@ -166,23 +167,35 @@ def talker_name(code: int) -> str:
 
 
 @lru_cache(maxsize=1)
-def _talker_lut() -> pa.Array:
-    return pa.array([talker_name(c) for c in range(TALKER_CODES)], pa.string())
+def _talker_lut() -> np.ndarray:
+    """The five ASCII bytes of every talker code, one row per code."""
+    names = "".join(talker_name(c) for c in range(TALKER_CODES)).encode("ascii")
+    return np.frombuffer(names, np.uint8).reshape(TALKER_CODES, 5)
 
 
-@lru_cache(maxsize=1)
-def _channel_lut() -> pa.Array:
-    return pa.array([None] + [chr(c) for c in range(1, 128)], pa.string())
+def _string_array(
+    n: int, offsets: np.ndarray, data: np.ndarray, valid: pa.Buffer | None
+) -> pa.Array:
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(offsets.astype(np.int32, copy=False)), pa.py_buffer(data), valid
+    )
 
 
 def talker_array(codes: np.ndarray) -> pa.Array:
-    """Arrow strings for talker codes (vectorised ``take`` from a lookup table)."""
-    return _talker_lut().take(pa.array(codes.astype(np.int32, copy=False)))
+    """Arrow strings for talker codes (every name has five ASCII characters)."""
+    n = len(codes)
+    data = _talker_lut()[np.asarray(codes, np.intp)].reshape(-1)
+    return _string_array(n, np.arange(0, 5 * n + 1, 5, dtype=np.int32), data, None)
 
 
 def channel_array(codes: np.ndarray) -> pa.Array:
-    """Arrow strings (null for 0) for channel character codes."""
-    return _channel_lut().take(pa.array(codes.astype(np.int32, copy=False)))
+    """Arrow strings (null for 0) for channel character codes (printable ASCII)."""
+    codes = np.asarray(codes, np.uint8)
+    present = codes != 0
+    offsets = np.zeros(len(codes) + 1, np.int32)
+    np.cumsum(present, out=offsets[1:])
+    valid = None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little"))
+    return _string_array(len(codes), offsets, codes[present], valid)
 
 
 def frame_chunk(
@@ -300,22 +313,25 @@ def _sentence_columns(s: np.ndarray) -> dict[str, np.ndarray]:
 
 def text_array(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
     """Arrow strings of the byte ranges ``a[starts[i]:ends[i]]`` (invalid UTF-8 replaced)."""
-    lengths = ends - starts
-    offsets = np.zeros(len(starts) + 1, np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    if len(starts) and np.all(starts[1:] == ends[:-1]):
-        values = a[starts[0] : ends[-1]]
-    else:
-        idx = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
-        values = a[idx]
+    n = len(starts)
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(ends - starts, out=offsets[1:])
+    values = np.empty(int(offsets[-1]), np.uint8)
+    copy_ranges(a, starts, ends, values, offsets, np.arange(n))
+    if offsets[-1] < 2**31:
+        texts = _string_array(n, offsets, values, None)
+        try:
+            texts.validate(full=True)
+            return texts
+        except pa.ArrowInvalid:
+            pass
     binary = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(values)]
+        pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(values)]
     )
     try:
         return binary.cast(pa.large_string()).cast(pa.string())
     except pa.ArrowInvalid:
-        texts = [b.decode("utf-8", "replace") for b in binary.to_pylist()]
-        return pa.array(texts, pa.string())
+        return pa.array([b.decode("utf-8", "replace") for b in binary.to_pylist()], pa.string())
 
 
 def rejects_table(a: np.ndarray, rej: np.ndarray) -> pa.Table:
