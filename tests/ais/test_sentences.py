@@ -468,3 +468,53 @@ def test_valid_sentence_round_trips(
     expected_time = NO_TIME if c_seconds is None else c_seconds * 1_000_000
     assert chunk.received_at_us[0] == expected_time
     assert chunk.raw(0) == line
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(alphabet="ab# \t\r", max_size=40), max_size=30),
+    st.integers(min_value=0, max_value=7),
+)
+def test_lines_are_split_at_every_line_feed_whatever_the_alignment(
+    lines: list[str], shift: int
+) -> None:
+    """The line-feed search reads eight bytes at a time: every line and its number must survive
+    any start address and any line length."""
+    body = "".join(f"{line}\n" for line in lines).encode()
+    buf = memoryview(b"x" * shift + body)[shift:]
+    chunk = frame_chunk(buf)  # type: ignore[arg-type]
+    assert chunk.lines == len(lines)
+    stripped = [line.lstrip(" \t").rstrip(" \t\r") for line in lines]
+    rejected = {n: line for n, line in enumerate(stripped, 1) if line[:1] not in ("", "#")}
+    got = dict(
+        zip(
+            chunk.rejects.column("line_no").to_pylist(),
+            chunk.rejects.column("raw").to_pylist(),
+            strict=True,
+        )
+    )
+    assert got == rejected
+
+
+def test_pghp_fields_of_every_shape() -> None:
+    good = nmea("PGHP,1,2013,11,12,12,0,0,11,219,,2190067,1", "$")
+    sentence = nmea("AIVDM,1,1,,A," + PAYLOAD + ",0")
+    chunk = frame_chunk(f"{good}\n{sentence}\n".encode())
+    assert chunk.received_at_us[0] == int(
+        datetime(2013, 11, 12, 12, 0, 0, 11_000, UTC).timestamp() * 1e6
+    )
+    malformed = (
+        "PGHP,1,2013,11,12,12,0,0",
+        "PGHP,1,2013,11,12,12,0,0,1000",
+        "PGHP,1,2013,x1,12,12,0,0,1",
+        "PGHP,1,2013,,12,12,0,0,1",
+        "PGHP,0,2013,11,12,12,0,0,1",
+        "PGHP,1,2013,11,12,12,0,0,1234567890",
+        "PGHP,1",
+    )
+    for body in malformed:
+        chunk = frame_chunk(f"{nmea(body, '$')}\n{sentence}\n".encode())
+        assert chunk.rejects.column("reason").to_pylist() == [Reason.BAD_PGHP.value], body
+    for body in ("PGHP,2", "PGHP,5,x,y", "PGHP,2,2013,11"):
+        chunk = frame_chunk(f"{nmea(body, '$')}\n{sentence}\n".encode())
+        assert chunk.rejects.num_rows == 0 and chunk.received_at_us[0] == NO_TIME, body

@@ -86,62 +86,50 @@ def parse_tag(a, p, e):
 
 
 @inline_kernel
-def sentence_checksum(a, p, e):
-    """NMEA checksum of the sentence at ``a[p]``: (ok, star_or_end, record_end).
+def _pghp_scan(a, p, e):
+    """One pass over ``$PGHP,...`` at ``a[p]`` up to ``*`` (or a backslash, or ``e``).
 
-    The record ends at the next backslash (a following tag block on the same line) or at ``e``.
+    Returns (xor, star, c2, ..., c9): the checksum of the bytes read, where they stopped, and the
+    positions of the 2nd..9th commas (``star`` for those that are missing).
     """
     x = 0
+    nc = 0
+    c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = -1
     q = p + 1
-    while q < e and a[q] != 42 and a[q] != 92:
-        x ^= a[q]
+    while q < e:
+        b = a[q]
+        if b == 42 or b == 92:
+            break
+        x ^= b
+        if b == 44:
+            nc += 1
+            if nc == 2:
+                c2 = q
+            elif nc == 3:
+                c3 = q
+            elif nc == 4:
+                c4 = q
+            elif nc == 5:
+                c5 = q
+            elif nc == 6:
+                c6 = q
+            elif nc == 7:
+                c7 = q
+            elif nc == 8:
+                c8 = q
+            elif nc == 9:
+                c9 = q
         q += 1
-    ok = q < e and a[q] == 42 and hex_byte(a, q + 1, e) == x
-    return ok, q, find_byte(a, q, e, 92)
-
-
-@inline_kernel
-def _pghp_fields(a, p, star):
-    """The eight numbers after ``$PGHP,`` (type, year, month, day, hour, minute, second, ms).
-
-    One pass; a field that is empty or not all digits makes every value -1.
-    """
-    f0 = f1 = f2 = f3 = f4 = f5 = f6 = f7 = -1
-    k = 0
-    v = 0
-    nd = 0
-    q = p + 6
-    while q <= star and k < 8:
-        b = a[q] if q < star else 44
-        if 48 <= b <= 57 and nd < 9:
-            v = v * 10 + (b - 48)
-            nd += 1
-        elif b == 44 and nd > 0:
-            if k == 0:
-                f0 = v
-                if v != 1:  # another PGHP type: the rest is not a timestamp
-                    return f0, -1, -1, -1, -1, -1, -1, -1
-            elif k == 1:
-                f1 = v
-            elif k == 2:
-                f2 = v
-            elif k == 3:
-                f3 = v
-            elif k == 4:
-                f4 = v
-            elif k == 5:
-                f5 = v
-            elif k == 6:
-                f6 = v
-            else:
-                f7 = v
-            k += 1
-            v = 0
-            nd = 0
-        else:
-            return -1, -1, -1, -1, -1, -1, -1, -1
-        q += 1
-    return f0, f1, f2, f3, f4, f5, f6, f7
+    if nc < 9:
+        c9 = q
+        c8 = q if nc < 8 else c8
+        c7 = q if nc < 7 else c7
+        c6 = q if nc < 6 else c6
+        c5 = q if nc < 5 else c5
+        c4 = q if nc < 4 else c4
+        c3 = q if nc < 3 else c3
+        c2 = q if nc < 2 else c2
+    return x, q, c2, c3, c4, c5, c6, c7, c8, c9
 
 
 @inline_kernel
@@ -149,15 +137,25 @@ def parse_pghp(a, p, e):
     """Gatehouse ``$PGHP,1,yyyy,mm,dd,hh,mi,ss,ms,...*hh`` at ``a[p]``.
 
     Returns (status, time_us, checksum_ok, record_end): status 0 is a valid timestamp, 1 a PGHP
-    sentence of another type (no time), -1 a malformed one.
+    sentence of another type (no time), -1 a malformed one. The type and the seven time fields
+    must each be 1 to 9 digits.
     """
-    ok, star, rec_end = sentence_checksum(a, p, e)
+    x, star, c2, c3, c4, c5, c6, c7, c8, c9 = _pghp_scan(a, p, e)
+    ok = star < e and a[star] == 42 and hex_byte(a, star + 1, e) == x
+    rec_end = find_byte(a, star, e, 92)
     if star - p < 6 or a[p + 5] != 44:
         return -1, NO_TIME, ok, rec_end
-    kind, y, mo, d, h, mi, s, ms = _pghp_fields(a, p, star)
+    kind = small_uint(a, p + 6, c2)
     if kind > 1:
         return 1, NO_TIME, ok, rec_end
-    if kind < 0 or min(y, mo, d, h, mi, s, ms) < 0 or ms > 999:
+    y = small_uint(a, c2 + 1, c3)
+    mo = small_uint(a, c3 + 1, c4)
+    d = small_uint(a, c4 + 1, c5)
+    h = small_uint(a, c5 + 1, c6)
+    mi = small_uint(a, c6 + 1, c7)
+    s = small_uint(a, c7 + 1, c8)
+    ms = small_uint(a, c8 + 1, c9)
+    if kind < 1 or min(y, mo, d, h, mi, s, ms) < 0 or ms > 999:
         return -1, NO_TIME, ok, rec_end
     t = epoch_us(y, mo, d, h, mi, s, ms * 1000)
     if t == NO_TIME:

@@ -220,6 +220,7 @@ def frame_chunk(
         )
     carry = carry if carry is not None else FrameCarry()
     a = np.frombuffer(buf, np.uint8)
+    words = np.frombuffer(buf, np.uint64, count=len(a) // 8)
     # A sentence line is at least 18 bytes; rarer shorter records make the kernel stop and the
     # loop below widen the outputs (cheaper than counting the lines first).
     rows = len(buf) // 64
@@ -237,6 +238,7 @@ def frame_chunk(
     while True:
         pos = scan(
             a,
+            words,
             pos,
             first_line_no,
             default_time_us,
