@@ -16,6 +16,7 @@ from pyais.bit_vector import bit_vector
 
 from setu.ais._decode_generic import sixbit_value
 from setu.ais._decode_sentences import batch_from_sentences
+from setu.ais._decode_tables import _take_text
 from setu.ais.batch import NO_TIME, PayloadBatch
 from setu.ais.decode import FAMILY_SCHEMAS, DecodeResult, decode_batch, decode_payload
 from setu.ais.layout import LAYOUTS
@@ -408,3 +409,22 @@ def test_single_message_dearmouring_matches_the_kernel_rule(payload: bytes) -> N
         v = ch - 48
         expected = (expected << 6) | ((v - 8 if v > 40 else v) & 63)
     assert sixbit_value(payload) == expected
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pa.array(["AIVDM", "BSVDM", "ABVDO"] * 3),
+        pa.array(["A", "B", None, "A"]),
+        pa.array(["A", "B", "A", "B"]).slice(1),
+        pa.array(["AB", "C", "DE"]),
+        pa.array(["", "", ""]),
+        pa.array([None, None], pa.string()),
+    ],
+)
+def test_common_text_columns_take_rows_of_any_string_column(values: pa.Array) -> None:
+    idx = np.array([i for i in (0, 2, 1, 0) if i < len(values)], np.int64)
+    taken = _take_text(values, idx)
+    taken.validate(full=True)
+    assert taken.type == pa.string()
+    assert taken.to_pylist() == [values.to_pylist()[i] for i in idx]

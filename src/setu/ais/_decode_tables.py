@@ -31,10 +31,23 @@ def arrow_array(values: np.ndarray, valid: np.ndarray | None, typ: pa.DataType) 
     return pa.Array.from_buffers(typ, n, [bitmap, data])
 
 
-def _take_text(values: pa.Array, take: pa.Array) -> pa.Array:
+def _take_text(values: pa.Array, idx: np.ndarray) -> pa.Array:
+    """Rows ``idx`` of a string column; columns of equal-length strings (talkers, and channels
+    without gaps) are taken as fixed-width NumPy items, which is several times faster."""
     if values.null_count == len(values):
-        return pa.nulls(len(take), pa.string())
-    return values.take(take).cast(pa.string())
+        return pa.nulls(len(idx), pa.string())
+    if values.null_count == 0 and pa.types.is_string(values.type) and len(values):
+        n, first = len(values), values.offset
+        offsets = np.frombuffer(values.buffers()[1], np.int32, n + 1, 4 * first)
+        width = int(offsets[1] - offsets[0])
+        if width > 0 and (np.diff(offsets) == width).all():
+            items = np.frombuffer(values.buffers()[2], f"S{width}", n, int(offsets[0]))
+            data = items[idx].view(np.uint8)
+            out_offsets = np.arange(0, width * len(idx) + 1, width, dtype=np.int32)
+            return pa.StringArray.from_buffers(
+                len(idx), pa.py_buffer(out_offsets), pa.py_buffer(data)
+            )
+    return values.take(pa.array(idx, pa.int64())).cast(pa.string())
 
 
 def common_columns(
@@ -55,16 +68,15 @@ def common_columns(
     else:
         mmsi, repeat = header
     times = np.asarray(batch.received_at_us, np.int64)[idx]
-    take = pa.array(idx, pa.int64())
     typed = {f.name: f.type for f in COMMON_COLUMNS}
     return [
         arrow_array(times, times != NO_TIME, TIMESTAMP),
         arrow_array(mmsi, None, typed["mmsi"]),
         arrow_array(types[idx], None, typed["msg_type"]),
         arrow_array(repeat, None, typed["repeat"]),
-        _take_text(batch.station, take),
-        _take_text(batch.channel, take),
-        _take_text(batch.talker, take),
+        _take_text(batch.station, idx),
+        _take_text(batch.channel, idx),
+        _take_text(batch.talker, idx),
         arrow_array(np.asarray(batch.line_no, np.int64)[idx], None, pa.int64()),
         arrow_array(np.asarray(batch.checksum_ok, np.bool_)[idx], None, pa.bool_()),
         arrow_array(msg_hash[idx], None, pa.uint64()),

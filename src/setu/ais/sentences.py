@@ -168,9 +168,9 @@ def talker_name(code: int) -> str:
 
 @lru_cache(maxsize=1)
 def _talker_lut() -> np.ndarray:
-    """The five ASCII bytes of every talker code, one row per code."""
+    """The five ASCII bytes of every talker code, one five-byte item per code."""
     names = "".join(talker_name(c) for c in range(TALKER_CODES)).encode("ascii")
-    return np.frombuffer(names, np.uint8).reshape(TALKER_CODES, 5)
+    return np.frombuffer(names, "S5")
 
 
 def _string_array(
@@ -184,7 +184,7 @@ def _string_array(
 def talker_array(codes: np.ndarray) -> pa.Array:
     """Arrow strings for talker codes (every name has five ASCII characters)."""
     n = len(codes)
-    data = _talker_lut()[np.asarray(codes, np.intp)].reshape(-1)
+    data = _talker_lut()[np.asarray(codes, np.intp)].view(np.uint8)
     return _string_array(n, np.arange(0, 5 * n + 1, 5, dtype=np.int32), data, None)
 
 
