@@ -28,6 +28,7 @@ ratios to each peer. The machine's noise can move one run by 10 %: ``--runs 3`` 
     python benchmarks/decode.py                     # 40 copies: 3.2M lines, 1.04M messages
     python benchmarks/decode.py --cpu -1            # the same, not pinned
     python benchmarks/decode.py --runs 3            # median of three runs per decoder
+    python benchmarks/decode.py --cpu -1 --threads  # Parquet encoded beside the decoding
     python benchmarks/decode.py --repeat 125 --peers none   # 10M lines, setu only (memory)
 """
 
@@ -43,6 +44,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -88,9 +90,13 @@ def _chunks(path: Path) -> Iterator[memoryview]:
 
 
 class FamilyWriters:
-    """One Parquet file per family, written in row groups of ROW_GROUP_ROWS as the store does."""
+    """One Parquet file per family, written in row groups of ROW_GROUP_ROWS as the store does.
 
-    def __init__(self, out: Path, prefix: str, dictionary: str) -> None:
+    With ``threaded``, each row group is encoded in a background thread (PyArrow releases the
+    GIL) while the caller goes on decoding; at most one row group waits, so memory stays bounded.
+    """
+
+    def __init__(self, out: Path, prefix: str, dictionary: str, threaded: bool = False) -> None:
         import pyarrow.parquet as pq
 
         from setu.ais.decode import FAMILY_SCHEMAS
@@ -109,6 +115,8 @@ class FamilyWriters:
         }
         self.buffers: dict[str, list[Any]] = {family: [] for family in FAMILY_SCHEMAS}
         self.rows = dict.fromkeys(FAMILY_SCHEMAS, 0)
+        self.pool = ThreadPoolExecutor(1) if threaded else None
+        self.pending: Future[None] | None = None
 
     def write(self, family: str, table: Any) -> None:
         self.buffers[family].append(table)
@@ -121,13 +129,27 @@ class FamilyWriters:
 
         if self.rows[family]:
             table = pa.concat_tables(self.buffers[family])
-            self.writers[family].write_table(table, row_group_size=ROW_GROUP_ROWS)
+            write = self.writers[family].write_table
+            if self.pool is None:
+                write(table, row_group_size=ROW_GROUP_ROWS)
+            else:
+                self._wait()
+                self.pending = self.pool.submit(write, table, row_group_size=ROW_GROUP_ROWS)
         self.buffers[family], self.rows[family] = [], 0
 
+    def _wait(self) -> None:
+        if self.pending is not None:
+            self.pending.result()
+            self.pending = None
+
     def close(self) -> None:
-        for family, writer in self.writers.items():
+        for family in self.writers:
             self._flush(family)
+        self._wait()
+        for writer in self.writers.values():
             writer.close()
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 def _lap(stages: dict[str, float], name: str, tick: float) -> float:
@@ -136,7 +158,7 @@ def _lap(stages: dict[str, float], name: str, tick: float) -> float:
     return now
 
 
-def run_setu(path: Path, out: Path, dictionary: str) -> int:
+def run_setu(path: Path, out: Path, args: argparse.Namespace) -> int:
     from setu.ais.decode import decode_batch
     from setu.ais.reassembly import Reassembler
     from setu.ais.sentences import frame_chunk
@@ -144,7 +166,7 @@ def run_setu(path: Path, out: Path, dictionary: str) -> int:
     decode_batch(Reassembler().push(frame_chunk(SAMPLE.read_bytes()))[0])  # compile first
     _reset_peak_rss()  # the compiler's memory is not the pipeline's
 
-    writers = FamilyWriters(out, "setu", dictionary)
+    writers = FamilyWriters(out, "setu", args.dictionary, args.threads)
     reassembler, carry, line_no, messages = Reassembler(), None, 1, 0
     stages = dict.fromkeys(("read", "frame+reassemble", "decode", "parquet"), 0.0)
     start = tick = time.perf_counter()
@@ -218,7 +240,7 @@ class PeerTables:
         from setu.ais.decode import FAMILY_SCHEMAS
 
         side = PEERS.index(peer)
-        self.type_key = _COMMON["msg_type"][side]
+        self.type_key: str = _COMMON["msg_type"][side] or "msg_type"
         self.schemas = FAMILY_SCHEMAS
         self.sources: dict[str, dict[str, str]] = {}
         self.peer_schemas: dict[str, Any] = {}
@@ -262,8 +284,8 @@ def _missing(field: Any, n: int) -> Any:
     return pa.repeat(pa.scalar(zero, field.type), n)
 
 
-def _peer_pipeline(peer: str, messages_of: Any, out: Path, dictionary: str) -> int:
-    tables, writers = PeerTables(peer), FamilyWriters(out, peer, dictionary)
+def _peer_pipeline(peer: str, messages_of: Any, out: Path, args: argparse.Namespace) -> int:
+    tables, writers = PeerTables(peer), FamilyWriters(out, peer, args.dictionary, args.threads)
     stages = dict.fromkeys(("read+decode to dicts", "arrow+parquet"), 0.0)
     messages = pending = 0
     start = tick = time.perf_counter()
@@ -286,7 +308,7 @@ def _peer_pipeline(peer: str, messages_of: Any, out: Path, dictionary: str) -> i
     return _report(out, messages, seconds, stages["read+decode to dicts"], stages)
 
 
-def run_pyais(path: Path, out: Path, dictionary: str) -> int:
+def run_pyais(path: Path, out: Path, args: argparse.Namespace) -> int:
     import pyais
 
     def messages() -> Iterator[dict[str, Any]]:
@@ -296,10 +318,10 @@ def run_pyais(path: Path, out: Path, dictionary: str) -> int:
             except Exception:  # pyais raises on what setu counts as a reject
                 continue
 
-    return _peer_pipeline("pyais", messages, out, dictionary)
+    return _peer_pipeline("pyais", messages, out, args)
 
 
-def run_aiscat(path: Path, out: Path, dictionary: str) -> int:
+def run_aiscat(path: Path, out: Path, args: argparse.Namespace) -> int:
     import aiscat
 
     def messages() -> Iterator[dict[str, Any]]:
@@ -310,7 +332,7 @@ def run_aiscat(path: Path, out: Path, dictionary: str) -> int:
                 while (msg := decoder.next()) is not None:
                     yield msg
 
-    return _peer_pipeline("aiscat", messages, out, dictionary)
+    return _peer_pipeline("aiscat", messages, out, args)
 
 
 def _reset_peak_rss() -> None:
@@ -346,7 +368,8 @@ WORKERS = {"setu": run_setu, "pyais": run_pyais, "aiscat": run_aiscat}
 
 def _spawn(worker: str, path: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--worker", worker, "--file", str(path), "--out", str(out),
-           "--cpu", str(args.cpu), "--dictionary", args.dictionary]  # fmt: skip
+           "--cpu", str(args.cpu), "--dictionary", args.dictionary,
+           *(["--threads"] if args.threads else [])]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -377,7 +400,7 @@ def _print_ratios(results: dict[str, dict[str, Any]]) -> None:
 def _worker(args: argparse.Namespace) -> int:
     if args.cpu >= 0:
         os.sched_setaffinity(0, {args.cpu})
-    return WORKERS[args.worker](args.file, args.out, args.dictionary)
+    return WORKERS[args.worker](args.file, args.out, args)
 
 
 def main() -> int:
@@ -386,6 +409,8 @@ def main() -> int:
     parser.add_argument("--cpu", type=int, default=0, help="CPU to pin each run to; -1: none")
     parser.add_argument("--peers", default="pyais,aiscat", help="comma-separated, or 'none'")
     parser.add_argument("--runs", type=int, default=1, help="runs per decoder; the median counts")
+    parser.add_argument("--threads", action="store_true",
+                        help="encode Parquet in a background thread (for --cpu -1)")  # fmt: skip
     parser.add_argument("--dictionary", choices=("all", "selective"), default="all",
                         help="Parquet dictionary encoding: every column (as the store) or all "
                         "but the high-cardinality ones")  # fmt: skip
@@ -404,6 +429,7 @@ def main() -> int:
         size_mb = path.stat().st_size / 1e6
         lines = SAMPLE.read_bytes().count(b"\n") * args.repeat
         pin = f"pinned to CPU {args.cpu}" if args.cpu >= 0 else "not pinned"
+        pin += ", Parquet in a background thread" if args.threads else ""
         print(f"input: {size_mb:.0f} MB, {args.repeat} x {SAMPLE.name} "
               f"({lines:,d} lines); {pin}; Parquet {COMPRESSION}, row groups "
               f"{ROW_GROUP_ROWS:,d}, dictionary: {args.dictionary}")  # fmt: skip
