@@ -79,8 +79,12 @@ def meeting(
         rx, ry = offset_point(*meet, side * np.cos(rad), -side * np.sin(rad))
         ex, ey = offset_point(rx, ry, drift_m * np.sin(rad), drift_m * np.cos(rad))
         first = join(b.berth(origin), sea_route(port_position(origin), (rx, ry)))
-        path = join(first, [[ex, ey]], sea_route((ex, ey), port_position(dest)), b.berth(dest))
-        cruise = b.pool.cruise_knots("tanker")
+        # part ways at once: 3 nm out on diverging bearings before taking the lanes
+        away = np.radians(heading + (60.0 if k else -60.0))
+        wx, wy = offset_point(ex, ey, 3 * NM_M * np.sin(away), 3 * NM_M * np.cos(away))
+        rest = sea_route((wx, wy), port_position(dest))
+        path = join(first, [[ex, ey], [wx, wy]], rest, b.berth(dest))
+        cruise = b.pool.cruise_knots("tanker") + 1.5 * k
         s_meet = path_length_m(first)
         if dark is None:  # seen arriving: slow down in steps
             plan = PlanBuilder(t=arrive[k] - _time_to(s_meet - 3 * NM_M, cruise) - _RAMP_S)

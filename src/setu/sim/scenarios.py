@@ -70,7 +70,7 @@ def _loiterer(b: Builder, scale: float) -> None:
     _fleets(b, 3, 3, scale)
     j = b.rng.uniform(-0.05, 0.05, 4)
     bh.loiter(b, (72.0 + j[0], 18.6 + j[1]), "INMUN", "INNSA", float(b.rng.uniform(5.5, 7)) * _H)
-    bh.loiter(b, (57.3 + j[2], 19.6 + j[3]), "OMSLL", "OMMCT", float(b.rng.uniform(5.5, 7)) * _H)
+    bh.loiter(b, (58.0 + j[2], 18.3 + j[3]), "OMSLL", "OMMCT", float(b.rng.uniform(5.5, 7)) * _H)
 
 
 def _spoofing(b: Builder, scale: float) -> None:

@@ -76,11 +76,11 @@ def port_position(locode: str) -> tuple[float, float]:
     raise KeyError(locode)
 
 
-def stations_for(region: Region) -> list[Station]:
-    """Terrestrial receivers of a region (see the module docstring)."""
+def stations_for(region: Region, bbox: tuple[float, float, float, float]) -> list[Station]:
+    """Terrestrial receivers of a region inside ``bbox`` (see the module docstring)."""
     from setu.events.ports import load_ports
 
-    x0, y0, x1, y1 = region.bbox
+    x0, y0, x1, y1 = bbox
     out = []
     for port in load_ports().ports:
         if not (x0 <= port.lon <= x1 and y0 <= port.lat <= y1):
@@ -112,9 +112,14 @@ class Builder:
         self.pool = IdentityPool(np.random.default_rng([self.seed, 2]))
 
     def world(self) -> World:
+        verts = np.vstack([a.path for a in self.actors])
+        bbox = (
+            float(verts[:, 0].min()) - 1.0, float(verts[:, 1].min()) - 1.0,
+            float(verts[:, 0].max()) + 1.0, float(verts[:, 1].max()) + 1.0,
+        )  # fmt: skip
         return World(
             scenario=self.scenario, seed=self.seed, start=self.start, duration_s=self.duration_s,
-            actors=self.actors, stations=stations_for(self.region), outages=self.outages,
+            actors=self.actors, stations=stations_for(self.region, bbox), outages=self.outages,
             injected=self.injected,
         )  # fmt: skip
 
