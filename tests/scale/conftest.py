@@ -170,8 +170,14 @@ def as_store_table(frame: pl.DataFrame) -> pa.Table:
             columns[fld.name] = pa.array(np.arange(1, n + 1, dtype=np.uint64))
         elif fld.name == "line_no":
             columns[fld.name] = pa.array(np.arange(1, n + 1, dtype=np.int64))
-        else:
+        elif fld.nullable:
             columns[fld.name] = pa.nulls(n, fld.type)
+        elif pa.types.is_boolean(fld.type):
+            columns[fld.name] = pa.array([True] * n, fld.type)
+        elif pa.types.is_string(fld.type):
+            columns[fld.name] = pa.array(["AIVDM"] * n, fld.type)
+        else:
+            columns[fld.name] = pa.array(np.zeros(n), pa.float64()).cast(fld.type)
     return pa.table(columns, schema=schema)
 
 

@@ -2,14 +2,16 @@
 
 ``setu tracks`` summarises the segments built from stored positions; ``setu events`` lists stored
 events with filters (``--json`` lines, ``--geojson FILE``); ``setu events detect`` runs the
-detectors over stored positions and stores what they find (idempotent).
+detectors over stored positions and stores what they find (idempotent), in this process or on a
+Dask cluster (``--cluster local|tcp://HOST:PORT``, :mod:`setu.scale`) with the same events.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -20,8 +22,10 @@ from setu.errors import ConfigError
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from setu.events.base import Detector
     from setu.events.model import Event
     from setu.settings import Settings
+    from setu.store import MaritimeStore
 
 events_app = typer.Typer(
     name="events",
@@ -148,25 +152,40 @@ def detect(
     since: str | None = typer.Option(None, help="Positions at or after this time (ISO-8601)."),
     until: str | None = typer.Option(None, help="Positions before this time (ISO-8601)."),
     bbox: str | None = typer.Option(None, help="lon_min,lat_min,lon_max,lat_max (degrees)."),
+    day_from: str | None = typer.Option(
+        None, "--from", help="First day of the range (YYYY-MM-DD, UTC; instead of --since)."
+    ),
+    day_to: str | None = typer.Option(
+        None, "--to", help="Last day of the range, inclusive (YYYY-MM-DD; instead of --until)."
+    ),
+    cluster: str | None = typer.Option(
+        None,
+        "--cluster",
+        help="Run on Dask: 'local' (one worker process per core) or a scheduler address "
+        "tcp://HOST:PORT whose workers see the data directory. Default: this process.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Run the detectors over stored positions and store the events (re-runs add nothing)."""
-    from setu.events.run import make_detectors, run_detectors
+    from setu.events.run import make_detectors
     from setu.events.shore import load_shore
     from setu.events.store import EventStore
     from setu.store import open_store
 
     settings = settings_from(ctx)
-    chosen = make_detectors(detector or None, statics=open_store(settings).statics())
-    positions = _positions(settings, mmsi, since, until, bbox)
+    store = open_store(settings)
+    start, end = _range(since, until, day_from, day_to)
+    chosen = make_detectors(detector or None, statics=store.statics())
     with console.status("loading distance-to-shore grid (built once, then cached)"):
         load_shore(settings.data_dir / "cache")
-    with console.status(f"running {len(chosen)} detector(s) over {positions.num_rows} positions"):
-        found = run_detectors(positions, chosen)
+    if cluster is None:
+        positions, found = _detect_here(store, chosen, mmsi, start, end, parse_bbox(bbox))
+    else:
+        positions, found = _detect_on(cluster, settings, chosen, mmsi, start, end, bbox)
     added = EventStore.open(settings).write(found)
     by_type = dict(sorted(Counter(e.event_type.value for e in found).items()))
     summary = {
-        "positions": positions.num_rows,
+        "positions": positions,
         "events": len(found),
         "added": added,
         "by_type": by_type,
@@ -175,9 +194,86 @@ def detect(
         print_json(summary)
         return
     console.print(
-        f"{len(found)} events from {positions.num_rows} positions "
-        f"({added} new): {by_type or 'none'}"
+        f"{len(found)} events from {positions} positions ({added} new): {by_type or 'none'}"
     )
+
+
+def _range(
+    since: str | None, until: str | None, day_from: str | None, day_to: str | None
+) -> tuple[datetime | None, datetime | None]:
+    """[start, end) from --since/--until or the day options --from/--to (not both)."""
+    if (since and day_from) or (until and day_to):
+        raise ConfigError("give either --since/--until or --from/--to, not both")
+    start = parse_time(since, "--since") if day_from is None else _day(day_from, "--from")
+    end = parse_time(until, "--until")
+    if day_to is not None:
+        end = _day(day_to, "--to") + timedelta(days=1)
+    if start is not None and end is not None and start >= end:
+        raise ConfigError("the time range is empty: the start must come before the end")
+    return start, end
+
+
+def _day(text: str, option: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise ConfigError(f"{option}: {text!r} is not a day (YYYY-MM-DD)") from None
+
+
+def _detect_here(
+    store: MaritimeStore,
+    chosen: list[Detector],
+    mmsi: list[int] | None,
+    start: datetime | None,
+    end: datetime | None,
+    bbox: tuple[float, float, float, float] | None,
+) -> tuple[int, list[Event]]:
+    from setu.events.run import run_detectors
+
+    positions = store.positions(mmsi=mmsi or None, bbox=bbox, start=start, end=end)
+    with console.status(f"running {len(chosen)} detector(s) over {positions.num_rows} positions"):
+        return positions.num_rows, run_detectors(positions, chosen)
+
+
+def _detect_on(
+    cluster: str,
+    settings: Settings,
+    chosen: list[Detector],
+    mmsi: list[int] | None,
+    start: datetime | None,
+    end: datetime | None,
+    bbox: str | None,
+) -> tuple[int, list[Event]]:
+    from setu.scale import detect_distributed, open_client
+    from setu.store import open_store
+
+    store = open_store(settings)
+    where = ["received_at >= ?"] * (start is not None) + ["received_at < ?"] * (end is not None)
+    params: list[Any] = [t for t in (start, end) if t is not None]
+    if mmsi:
+        where.append(f"mmsi IN ({', '.join('?' for _ in mmsi)})")
+        params.extend(mmsi)
+    box = parse_bbox(bbox)
+    if box is not None:
+        where.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
+        params.extend([box[0], box[2], box[1], box[3]])
+    sql = "SELECT count(*) AS n FROM positions" + (" WHERE " + " AND ".join(where) if where else "")
+    count = int(store.sql(sql, params)["n"][0].as_py())
+    with (
+        console.status(f"running {len(chosen)} detector(s) over {count} positions on {cluster}"),
+        open_client(cluster) as client,
+    ):
+        found = detect_distributed(
+            store,
+            chosen,
+            client=client,
+            start=start,
+            end=end,
+            mmsi=mmsi or None,
+            bbox=box,
+            cache_dir=settings.data_dir / "cache",
+        )
+    return count, found
 
 
 def register(app: typer.Typer) -> None:

@@ -102,13 +102,14 @@ def open_client(
         threads = max(1, (os.cpu_count() or 1) // workers)
         env = {"POLARS_MAX_THREADS": str(threads), "NUMBA_NUM_THREADS": str(threads)}
         try:
-            # worker processes listen on loopback only; threads talk in-process
+            # worker processes listen on loopback only; threads talk in-process. The
+            # scheduler's HTTP endpoint takes any free port (two clusters may run at once).
             where: dict[str, Any] = {"host": "127.0.0.1", "env": env} if processes else {}
             local = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=processes,
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0" if processes else ":0",
                 **where,
             )
         except (OSError, RuntimeError) as exc:
@@ -282,7 +283,7 @@ def detect_distributed(
         _warm(str(cache_dir) if cache_dir else None)
         client.run(_warm, str(cache_dir) if cache_dir else None)
         pieces = _inputs(client, source, buckets, start, end, mmsi, bbox)
-        [roles_f] = client.scatter([roles], broadcast=True)
+        [roles_f] = client.scatter([roles], broadcast=True, hash=False)
         vessel_parts = [
             client.submit(_vessel_stage, pieces[b], roles_f, segment_config, pure=False)
             for b in range(buckets)
@@ -326,7 +327,7 @@ def _inputs(
         ]
         return [[client.submit(operator.getitem, d, b) for d in days] for b in range(buckets)]
     frame = _track_input(source)
-    return [[f] for f in client.scatter(split_by_bucket(frame, buckets))]
+    return [[f] for f in client.scatter(split_by_bucket(frame, buckets), hash=False)]
 
 
 def _encounter_futures(
@@ -350,7 +351,7 @@ def _encounter_futures(
     if pairs.height == 0:
         return []
     vessels, keyed = vessels_of_pairs(pairs, parts)
-    [vessels_f] = client.scatter([vessels], broadcast=True)
+    [vessels_f] = client.scatter([vessels], broadcast=True, hash=False)
     psplits = [client.submit(_pair_split, v, index, vessels_f) for v in vessel_parts]
     return [
         client.submit(
