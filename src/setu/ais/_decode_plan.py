@@ -22,6 +22,23 @@ N_TYPES = 64  # index tables by the 6-bit message type directly
 
 
 @dataclass(frozen=True)
+class ColumnSpec:
+    """How numeric column ``index`` of a plan becomes its Arrow array.
+
+    ``kind`` is "bool", "float" or "int"; ``dtype`` the NumPy type of the Arrow values;
+    ``divisor`` the one scale divisor of a float column whose types all agree and have no ROT
+    rule (None: scale row by row).
+    """
+
+    index: int
+    name: str
+    type: pa.DataType
+    kind: str
+    dtype: np.dtype
+    divisor: float | None
+
+
+@dataclass(frozen=True)
 class FamilyPlan:
     family: Family
     types: tuple[int, ...]
@@ -40,6 +57,7 @@ class FamilyPlan:
     conditions: tuple[tuple[int, int, tuple[Cond, ...]], ...]
     text_conditions: tuple[tuple[int, int, tuple[Cond, ...]], ...]
     max_chars: int
+    columns: tuple[ColumnSpec, ...]
 
     def column_index(self, name: str) -> int:
         return self.numeric.index(name)
@@ -81,6 +99,25 @@ def _numeric_tables(types: tuple[int, ...], columns: tuple[str, ...]) -> dict[st
             if f.na_from is not None:
                 tab["na_from"][t, c] = f.na_from
     return tab
+
+
+def _column_specs(
+    schema: pa.Schema, numeric: tuple[str, ...], tab: dict[str, np.ndarray]
+) -> tuple[ColumnSpec, ...]:
+    specs = []
+    for c, name in enumerate(numeric):
+        typ = schema.field(name).type
+        kind = (
+            "bool" if pa.types.is_boolean(typ) else "float" if pa.types.is_floating(typ) else "int"
+        )
+        divisor = None
+        feeding = np.flatnonzero(tab["widths"][:, c])
+        scales = tab["scale"][feeding, c]
+        if kind == "float" and not tab["rot"][feeding, c].any() and (scales == scales[0]).all():
+            divisor = float(scales[0])
+        dtype = np.dtype(np.bool_) if kind == "bool" else np.dtype(typ.to_pandas_dtype())
+        specs.append(ColumnSpec(c, name, typ, kind, dtype, divisor))
+    return tuple(specs)
 
 
 def _max_chars(starts: np.ndarray, widths: np.ndarray) -> int:
@@ -128,5 +165,6 @@ def family_plan(family: Family) -> FamilyPlan:
         conditions=tuple(conditions),
         text_conditions=tuple(text_conditions),
         max_chars=_max_chars(tab["starts"], tab["widths"]),
+        columns=_column_specs(schema, numeric, tab),
         **tab,
     )

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from setu.ais._decode_kernels import extract_numeric, extract_text
-from setu.ais._decode_plan import FamilyPlan, family_plan
+from setu.ais._decode_plan import ColumnSpec, FamilyPlan, family_plan
 from setu.ais.batch import NO_TIME, PayloadBatch
 from setu.ais.layout import Cond, Family
 from setu.ais.schema import COMMON_COLUMNS, FAMILY_COLUMNS, FAMILY_SCHEMAS, TIMESTAMP
@@ -115,18 +115,29 @@ def _station_time(vals: dict[str, np.ndarray], valid: dict[str, np.ndarray]) -> 
     return arrow_array(us, ok, TIMESTAMP)
 
 
-def _scaled(plan: FamilyPlan, c: int, row_types: np.ndarray, raw: np.ndarray) -> np.ndarray:
-    """Physical values of numeric column ``c`` (scale and ROT rule of each row's type)."""
-    feeding = np.flatnonzero(plan.widths[:, c])
-    scales = plan.scale[feeding, c]
-    if not plan.rot[feeding, c].any() and (scales == scales[0]).all():
-        return raw / scales[0]
+def _scaled(
+    plan: FamilyPlan, spec: ColumnSpec, row_types: np.ndarray, raw: np.ndarray
+) -> np.ndarray:
+    """Physical values of a float column (scale and ROT rule of each row's type)."""
+    if spec.divisor is not None:
+        return raw / spec.divisor
+    c = spec.index
     values = raw / plan.scale[row_types, c]
     rot = plan.rot[row_types, c]
     if rot.any():
         turn = np.square(raw / 4.733) * np.sign(raw)
         values = np.where(rot, turn, values)
     return values
+
+
+def _numeric_array(values: np.ndarray, valid: np.ndarray, spec: ColumnSpec) -> pa.Array:
+    """The Arrow array of a numeric column (``arrow_array`` with the plan's precomputed types)."""
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    if spec.kind == "bool":
+        data = pa.py_buffer(np.packbits(values.astype(np.bool_), bitorder="little"))
+    else:
+        data = pa.py_buffer(values.astype(spec.dtype, copy=False))
+    return pa.Array.from_buffers(spec.type, len(values), [bitmap, data])
 
 
 def build_family_table(
@@ -150,10 +161,11 @@ def build_family_table(
     for t, c, when in plan.conditions:  # valid is a fresh kernel output: ours to edit
         valid[c] &= _keep_mask(t, when, plan, row_types, raw, valid)
     columns: dict[str, pa.Array] = {}
-    for c, name in enumerate(plan.numeric):
-        typ = schema.field(name).type
-        src = _scaled(plan, c, row_types, raw[c]) if pa.types.is_floating(typ) else raw[c]
-        columns[name] = arrow_array(src, valid[c], typ)
+    for spec in plan.columns:
+        values = raw[spec.index]
+        if spec.kind == "float":
+            values = _scaled(plan, spec, row_types, values)
+        columns[spec.name] = _numeric_array(values, valid[spec.index], spec)
     for c, name in enumerate(plan.text):
         data, offs, tvalid = extract_text(
             six, offsets, nbits, types, idx, plan.text_starts[c], plan.text_chars[c]
