@@ -62,6 +62,11 @@ def _min_bits_table() -> np.ndarray:
 
 _MIN_BITS = _min_bits_table()
 _KNOWN = np.array([t in LAYOUTS for t in range(64)])
+#: Per family, which of the 64 message types belong to it.
+_MEMBERS = {
+    family: np.array([t in LAYOUTS and family in LAYOUTS[t].families for t in range(64)])
+    for family in FAMILIES
+}
 
 
 def _cond_mask(cond: Cond, values: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -69,41 +74,42 @@ def _cond_mask(cond: Cond, values: np.ndarray, present: np.ndarray) -> np.ndarra
     return present & (hit != cond.negate)
 
 
-def _part_min_bits(
-    batch: PayloadBatch, six: np.ndarray, types: np.ndarray, nbits: np.ndarray
-) -> np.ndarray:
-    """Required bits per row, refined by the layouts' per-part minimums (type 24)."""
-    required = _MIN_BITS[types]
+def _part_rules() -> tuple[tuple[int, Cond, int, tuple[np.ndarray, ...], int], ...]:
+    """(type, condition, bits, kernel tables, characters to read) of every per-part minimum."""
+    rules = []
+    no = np.full((64, 1), np.iinfo(np.int64).max, np.int64)
+    zeros = np.zeros((64, 1), np.bool_)
     for t, lay in LAYOUTS.items():
-        if not lay.part_min_bits:
-            continue
-        rows = np.flatnonzero(types == t)
-        if not len(rows):
-            continue
         for cond, bits in lay.part_min_bits:
             f = lay.field(cond.field)
             starts = np.zeros((64, 1), np.int64)
             widths = np.zeros((64, 1), np.int64)
             starts[t, 0], widths[t, 0] = f.start, f.width
-            no = np.full((64, 1), np.iinfo(np.int64).max, np.int64)
-            zeros = np.zeros((64, 1), np.bool_)
-            offsets = np.asarray(batch.offsets, np.int64)
-            raw, present = extract_numeric(
-                six,
-                offsets,
-                nbits,
-                types,
-                rows,
-                starts,
-                widths,
-                zeros,
-                no,
-                no,
-                no,
-                (f.start + f.width + 5) // 6,
-            )
-            mask = _cond_mask(cond, raw[0], present[0])
-            required[rows[mask]] = bits
+            tables = (starts, widths, zeros, no, no, no)
+            rules.append((t, cond, bits, tables, (f.start + f.width + 5) // 6))
+    return tuple(rules)
+
+
+_PART_RULES = _part_rules()
+
+
+def _part_min_bits(
+    batch: PayloadBatch, six: np.ndarray, types: np.ndarray, nbits: np.ndarray
+) -> np.ndarray:
+    """Required bits per row, refined by the layouts' per-part minimums (type 24)."""
+    required = _MIN_BITS[types]
+    offsets = np.asarray(batch.offsets, np.int64)
+    present_types = np.bincount(types, minlength=64)
+    for t, cond, bits, tables, max_chars in _PART_RULES:
+        if not present_types[t]:
+            continue
+        rows = np.flatnonzero(types == t)
+        starts, widths, signed, na1, na2, na_from = tables
+        raw, present = extract_numeric(
+            six, offsets, nbits, types, rows, starts, widths, signed, na1, na2, na_from, max_chars
+        )
+        mask = _cond_mask(cond, raw[0], present[0])
+        required[rows[mask]] = bits
     return required
 
 
@@ -172,11 +178,10 @@ def decode_batch(batch: PayloadBatch, *, families: frozenset[str] | None = None)
     rows, rejects = _analyse(batch)
     tables: dict[str, pa.Table] = {}
     for family in wanted:
-        types = [t for t, lay in LAYOUTS.items() if family in lay.families]
-        member = np.zeros(64, np.bool_)
-        member[types] = True
-        idx = np.flatnonzero(rows.ok & member[rows.types])
-        if family == "other":
+        idx = np.flatnonzero(rows.ok & _MEMBERS[family][rows.types])
+        if not len(idx):
+            tables[family] = FAMILY_SCHEMAS[family].empty_table()
+        elif family == "other":
             tables[family] = _other_table(batch, rows, idx)
         else:
             tables[family] = build_family_table(
