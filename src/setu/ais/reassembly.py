@@ -188,10 +188,10 @@ class Reassembler:
             frag = _Fragment(
                 line_no=cols["line_no"][j],
                 received_at_us=cols["time"][j],
-                payload=framed.payload(i),
+                payload=cols["payload"][j],
                 fill_bits=cols["fill"][j],
                 checksum_ok=cols["ok"][j],
-                raw=framed.raw(i),
+                raw=cols["raw"][j],
             )
             count, num = cols["count"][j], cols["num"][j]
             if count > self.max_fragments:
@@ -249,7 +249,13 @@ class Reassembler:
 def _fragment_columns(framed: FramedChunk, idx: np.ndarray) -> dict[str, list]:
     """The framed columns of the multi-part sentences ``idx`` as Python lists."""
     station = framed.station[idx]
+    data = framed.data.data  # a memoryview: slices of it cost less than NumPy slices
+    starts, ends = framed.payload_start[idx].tolist(), framed.payload_end[idx].tolist()
+    payloads = zip(starts, ends, strict=True)
+    records = zip(framed.record_start[idx].tolist(), framed.record_end[idx].tolist(), strict=True)
     return {
+        "payload": [data[s:e].tobytes() for s, e in payloads],
+        "raw": [data[s:e].tobytes().decode("utf-8", "replace") for s, e in records],
         "line_no": framed.line_no[idx].tolist(),
         "time": framed.received_at_us[idx].tolist(),
         "fill": framed.fill_bits[idx].tolist(),
