@@ -20,6 +20,9 @@ row groups of 256,000 rows, dictionary encoding on every column (``--dictionary 
 leaves out the columns whose values rarely repeat: times, line numbers, hashes, positions,
 radio). Peers get their rows in batches of 65,536 messages, so their memory stays bounded too.
 The input repeats one sample, so file sizes favour dictionaries more than real data would.
+On this workload Parquet encoding is markedly slower on PyArrow's default allocator (mimalloc)
+than on the system's malloc: ``--memory-pool system`` (the same as
+``ARROW_DEFAULT_MEMORY_POOL=system``) shows the difference, for every decoder alike.
 
 Prints, per decoder, messages per second for the whole pipeline and for decoding alone (file →
 Arrow tables for setu, file → dicts for the peers), the time per stage, peak RSS, and setu's
@@ -29,6 +32,7 @@ ratios to each peer. The machine's noise can move one run by 10 %: ``--runs 3`` 
     python benchmarks/decode.py --cpu -1            # the same, not pinned
     python benchmarks/decode.py --runs 3            # median of three runs per decoder
     python benchmarks/decode.py --cpu -1 --threads  # Parquet encoded beside the decoding
+    python benchmarks/decode.py --memory-pool system  # PyArrow on malloc (see below)
     python benchmarks/decode.py --repeat 125 --peers none   # 10M lines, setu only (memory)
 """
 
@@ -371,6 +375,8 @@ def _spawn(worker: str, path: Path, out: Path, args: argparse.Namespace) -> dict
            "--cpu", str(args.cpu), "--dictionary", args.dictionary,
            *(["--threads"] if args.threads else [])]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+    if args.memory_pool != "default":
+        env["ARROW_DEFAULT_MEMORY_POOL"] = args.memory_pool
     done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -409,6 +415,9 @@ def main() -> int:
     parser.add_argument("--cpu", type=int, default=0, help="CPU to pin each run to; -1: none")
     parser.add_argument("--peers", default="pyais,aiscat", help="comma-separated, or 'none'")
     parser.add_argument("--runs", type=int, default=1, help="runs per decoder; the median counts")
+    parser.add_argument("--memory-pool", choices=("default", "system", "jemalloc", "mimalloc"),
+                        default="default", help="PyArrow's allocator in every run "
+                        "(default: PyArrow's own choice, as setu runs today)")  # fmt: skip
     parser.add_argument("--threads", action="store_true",
                         help="encode Parquet in a background thread (for --cpu -1)")  # fmt: skip
     parser.add_argument("--dictionary", choices=("all", "selective"), default="all",
@@ -430,6 +439,7 @@ def main() -> int:
         lines = SAMPLE.read_bytes().count(b"\n") * args.repeat
         pin = f"pinned to CPU {args.cpu}" if args.cpu >= 0 else "not pinned"
         pin += ", Parquet in a background thread" if args.threads else ""
+        pin += f", {args.memory_pool} memory pool" if args.memory_pool != "default" else ""
         print(f"input: {size_mb:.0f} MB, {args.repeat} x {SAMPLE.name} "
               f"({lines:,d} lines); {pin}; Parquet {COMPRESSION}, row groups "
               f"{ROW_GROUP_ROWS:,d}, dictionary: {args.dictionary}")  # fmt: skip
