@@ -13,9 +13,6 @@ import pytest
 from setu.events.identity import (
     IdentityConfig,
     IdentityDetector,
-    MmsiClass,
-    classify_mmsi,
-    imo_valid,
 )
 from setu.events.model import EventType
 from setu.tracks import Tracks
@@ -58,47 +55,6 @@ def moving(n: int, lon0: float = 70.0, t0: int = 0, step_s: int = 60) -> list:
     # 8 knots eastward at 10N: 1852 * 8 / 3600 m/s
     deg_per_s = 8 * 1852 / 3600 / 109_500
     return [(t0 + i * step_s, lon0 + deg_per_s * i * step_s, 10.0, 0.0) for i in range(n)]
-
-
-@pytest.mark.unit
-@pytest.mark.parametrize(
-    ("mmsi", "kind"),
-    [
-        (419000001, MmsiClass.SHIP),
-        (201000000, MmsiClass.SHIP),
-        (775999999, MmsiClass.SHIP),
-        (776000000, MmsiClass.INVALID),
-        (280000000, MmsiClass.INVALID),
-        (41900001, MmsiClass.GROUP),  # 041900001
-        (4190001, MmsiClass.COAST_STATION),  # 004190001
-        (111419001, MmsiClass.SAR_AIRCRAFT),
-        (984190001, MmsiClass.CRAFT_ASSOCIATED),
-        (994190001, MmsiClass.AID_TO_NAVIGATION),
-        (970010001, MmsiClass.AIS_SART),
-        (972010001, MmsiClass.MOB),
-        (974010001, MmsiClass.EPIRB),
-        (841900001, MmsiClass.HANDHELD),
-        (0, MmsiClass.INVALID),
-        (123456789, MmsiClass.INVALID),
-        (111111111, MmsiClass.INVALID),
-        (777777777, MmsiClass.INVALID),
-        (1234567, MmsiClass.INVALID),  # 001234567: MID 123 unallocated
-        (12345, MmsiClass.INVALID),
-        (1_000_000_000, MmsiClass.INVALID),
-        (111123001, MmsiClass.INVALID),  # SAR aircraft with MID 123
-    ],
-)
-def test_mmsi_classes(mmsi: int, kind: MmsiClass) -> None:
-    assert classify_mmsi(mmsi) is kind
-
-
-@pytest.mark.unit
-@pytest.mark.parametrize(
-    ("imo", "ok"),
-    [(9074729, True), (9074728, False), (8814275, True), (123456, False), (10000000, False)],
-)
-def test_imo_check_digit(imo: int, ok: bool) -> None:
-    assert imo_valid(imo) is ok
 
 
 @pytest.mark.unit

@@ -4,8 +4,9 @@ One :class:`IdentityDetector` reports five event types (definitions in
 ``docs/events-reference.md``):
 
 - ``invalid_identity``: an MMSI that is no valid maritime identity at all (ITU-R M.585, see
-  :func:`classify_mmsi`; identities of aircraft, coast stations, AIS-SARTs etc. are *not ships*,
-  not invalid), or an IMO number in the statics failing its check digit (:func:`imo_valid`).
+  :func:`setu.ais.identity.mmsi_kind`, the rule the vessel registry uses too; identities of
+  aircraft, coast stations, AIS-SARTs etc. are *not ships*, not invalid), or an IMO number in
+  the statics failing its check digit (:func:`setu.ais.identity.imo_valid`).
 - ``spoofing``: one MMSI at two places at once. Segmentation (:mod:`setu.tracks.segment`) puts
   physically inconsistent fixes of one MMSI into separate segments; two segments whose time spans
   overlap, each with at least ``min_fixes`` fixes, between which the reports switch at least
@@ -27,13 +28,13 @@ reported at its two ends (fast craft report their speed).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from setu.ais.identity import MmsiKind, imo_valid_array, mmsi_kinds
 from setu.errors import ValidationError
 from setu.events.base import parameters_of, runs, segment_codes, utc_from_us
 from setu.events.model import Event, EventType
@@ -42,86 +43,6 @@ from setu.tracks.geo import KNOT_MS, haversine_m
 if TYPE_CHECKING:
     from setu.events.land import LandMask
     from setu.tracks import Tracks
-
-
-class MmsiClass(StrEnum):
-    """What an MMSI identifies (ITU-R M.585-9, Annexes 1-4)."""
-
-    SHIP = "ship"  # MIDXXXXXX
-    GROUP = "group"  # 0MIDXXXXX
-    COAST_STATION = "coast_station"  # 00MIDXXXX
-    SAR_AIRCRAFT = "sar_aircraft"  # 111MIDXXX
-    HANDHELD = "handheld_vhf"  # 8MIDXXXXX
-    CRAFT_ASSOCIATED = "craft_associated"  # 98MIDXXXX (tenders, boats of a parent ship)
-    AID_TO_NAVIGATION = "aid_to_navigation"  # 99MIDXXXX
-    AIS_SART = "ais_sart"  # 970XXYYYY
-    MOB = "man_overboard"  # 972XXYYYY
-    EPIRB = "epirb_ais"  # 974XXYYYY
-    INVALID = "invalid"
-
-
-# Maritime Identification Digits allocated by region (ITU MID table): Europe 201-279, the
-# Americas north 301-379, Asia 401-477, Oceania 501-578, Africa 601-679, South America 701-775.
-_MID_RANGES = {2: (201, 279), 3: (301, 379), 4: (401, 477), 5: (501, 578), 6: (601, 679),
-               7: (701, 775)}  # fmt: skip
-# Widely seen placeholder numbers (unconfigured transponders), invalid whatever their MID.
-_PLACEHOLDERS = frozenset(
-    {123456789, 987654321, 12345678, 1234567} | {d * 111111111 for d in range(10)}
-)
-
-
-def mid_valid(mid: int) -> bool:
-    """True when ``mid`` lies in an allocated MID range."""
-    low_high = _MID_RANGES.get(mid // 100)
-    return low_high is not None and low_high[0] <= mid <= low_high[1]
-
-
-def classify_mmsi(mmsi: int) -> MmsiClass:
-    """The kind of station an MMSI (a 30-bit number shown as 9 digits) belongs to.
-
-    Leading zeros are part of the 9 digits: values below 100,000,000 are group (``0MID…``) or
-    coast-station (``00MID…``) identities. Invalid: 0 and above 999,999,999, a format whose MID
-    is unallocated (e.g. 1234567 = ``001234567``, MID 123), any other leading pattern, and the
-    placeholders in :data:`_PLACEHOLDERS` (e.g. 123456789, 111111111).
-    """
-    if mmsi in _PLACEHOLDERS or not 0 < mmsi <= 999_999_999:
-        return MmsiClass.INVALID
-    digits = f"{mmsi:09d}"
-    rules: tuple[tuple[str, int, MmsiClass], ...] = (
-        ("00", 2, MmsiClass.COAST_STATION),
-        ("0", 1, MmsiClass.GROUP),
-        ("111", 3, MmsiClass.SAR_AIRCRAFT),
-        ("970", -1, MmsiClass.AIS_SART),
-        ("972", -1, MmsiClass.MOB),
-        ("974", -1, MmsiClass.EPIRB),
-        ("98", 2, MmsiClass.CRAFT_ASSOCIATED),
-        ("99", 2, MmsiClass.AID_TO_NAVIGATION),
-        ("8", 1, MmsiClass.HANDHELD),
-    )
-    for prefix, mid_at, kind in rules:
-        if digits.startswith(prefix):
-            return (
-                kind
-                if mid_at < 0 or mid_valid(int(digits[mid_at : mid_at + 3]))
-                else (MmsiClass.INVALID)
-            )
-    return MmsiClass.SHIP if mid_valid(int(digits[:3])) else MmsiClass.INVALID
-
-
-def imo_valid(imo: int) -> bool:
-    """IMO ship identification number check (IMO Resolution A.1117(30)): seven digits, the last
-    equal to the sum of the first six weighted 7, 6, 5, 4, 3, 2, modulo 10."""
-    if not 1_000_000 <= imo <= 9_999_999:
-        return False
-    digits = [int(d) for d in str(imo)]
-    return sum(d * w for d, w in zip(digits[:6], range(7, 1, -1), strict=True)) % 10 == digits[6]
-
-
-def _imo_valid_expr(imo: pl.Expr) -> pl.Expr:
-    """:func:`imo_valid` as a Polars expression."""
-    digit = [(imo // 10 ** (6 - i)) % 10 for i in range(7)]
-    weighted = sum((digit[i] * (7 - i) for i in range(6)), pl.lit(0, pl.Int64))
-    return imo.is_between(1_000_000, 9_999_999) & ((weighted % 10) == digit[6])
 
 
 @dataclass(frozen=True)
@@ -220,10 +141,11 @@ class IdentityDetector:
             pl.col("lat").first(),
             pl.len().alias("fixes"),
         )
+        per = per.sort("mmsi")
+        invalid = np.asarray(mmsi_kinds(per["mmsi"].to_numpy()).to_numpy(zero_copy_only=False))
+        per = per.filter(pl.Series(invalid == MmsiKind.INVALID.value))
         out = []
-        for row in per.sort("mmsi").iter_rows(named=True):
-            if classify_mmsi(int(row["mmsi"])) is not MmsiClass.INVALID:
-                continue
+        for row in per.iter_rows(named=True):
             out.append(
                 self._event(
                     EventType.INVALID_IDENTITY, int(row["mmsi"]), row["t0"], row["t1"],
@@ -249,7 +171,8 @@ class IdentityDetector:
             )
             .sort("mmsi", "first")
         )
-        bad = imos.filter(~_imo_valid_expr(pl.col("imo").cast(pl.Int64)))
+        valid = imo_valid_array(imos["imo"].cast(pl.Int64).to_numpy())
+        bad = imos.filter(~pl.Series(valid.to_numpy(zero_copy_only=False)))
         out = []
         for row in _with_position(bad, frame, "first").iter_rows(named=True):
             out.append(
