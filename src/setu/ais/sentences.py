@@ -220,43 +220,11 @@ def frame_chunk(
         )
     carry = carry if carry is not None else FrameCarry()
     a = np.frombuffer(buf, np.uint8)
-    words = np.frombuffer(buf, np.uint64, count=len(a) // 8)
-    # A sentence line is at least 18 bytes; rarer shorter records make the kernel stop and the
-    # loop below widen the outputs (cheaper than counting the lines first).
-    rows = len(buf) // 64
     pend = np.array(carry.pending, np.int64)
     cnt = np.zeros(N_COUNTERS, np.int64)
-    slack = max_line_bytes // 2 + 2  # the most records one line can hold
-    sent = np.empty((N_SENT_ROWS, rows + slack), np.int64)
-    rej = np.empty((N_REJ_ROWS, rows // 8 + slack), np.int64)
-    tab, off, arena = np.full(256, -1, np.int64), np.zeros(129, np.int64), np.empty(4096, np.uint8)
-    if carry.station is not None:
-        seed = np.frombuffer(carry.station.encode(), np.uint8)
-        tab, off, arena = grow_stations(tab, off, arena, cnt, len(seed), 1)
-        pend[P_STATION] = intern(seed, 0, len(seed), tab, off, arena, cnt)
-    pos = 0
-    while True:
-        pos = scan(
-            a,
-            words,
-            pos,
-            first_line_no,
-            default_time_us,
-            strict,
-            max_line_bytes,
-            pend,
-            cnt,
-            sent,
-            rej,
-            tab,
-            off,
-            arena,
-        )
-        if pos >= len(a):
-            break
-        sent = _widen(sent, int(cnt[C_NS]) + slack)
-        rej = _widen(rej, int(cnt[C_NR]) + slack)
-        tab, off, arena = grow_stations(tab, off, arena, cnt, max_line_bytes, slack)
+    sent, rej, off, arena = _scan_all(
+        a, first_line_no, default_time_us, strict, max_line_bytes, pend, cnt, carry.station
+    )
     stations = tuple(
         bytes(arena[off[k] : off[k + 1]]).decode("utf-8", "replace") for k in range(cnt[C_NST])
     )
@@ -280,6 +248,45 @@ def frame_chunk(
         rejected=int(cnt[C_REJ]),
         last_line_no=first_line_no + int(cnt[C_LINES]) - 1,
     )
+
+
+def _scan_all(
+    a: np.ndarray,
+    first_line_no: int,
+    default_time_us: int,
+    strict: bool,
+    max_line_bytes: int,
+    pend: np.ndarray,
+    cnt: np.ndarray,
+    station: str | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run the kernel over every line of ``a``, growing its outputs whenever it stops for room.
+
+    Returns the sentence and reject matrices and the station offsets and bytes; ``pend`` and
+    ``cnt`` are updated in place. ``station`` is the carried station name, if any.
+    """
+    words = np.frombuffer(a, np.uint64, count=len(a) // 8)
+    # Sized for one sentence per 64 bytes (a sentence line has at least 18; feeds with tag
+    # blocks or $PGHP lines have 100 or more): denser input makes the kernel stop and the loop
+    # below widen the outputs, which is cheaper than counting the lines first.
+    rows = len(a) // 64
+    slack = max_line_bytes // 2 + 2  # the most records one line can hold
+    sent = np.empty((N_SENT_ROWS, rows + slack), np.int64)
+    rej = np.empty((N_REJ_ROWS, rows // 8 + slack), np.int64)
+    tab, off, arena = np.full(256, -1, np.int64), np.zeros(129, np.int64), np.empty(4096, np.uint8)
+    if station is not None:
+        seed = np.frombuffer(station.encode(), np.uint8)
+        tab, off, arena = grow_stations(tab, off, arena, cnt, len(seed), 1)
+        pend[P_STATION] = intern(seed, 0, len(seed), tab, off, arena, cnt)
+    pos = 0
+    while True:
+        args = (first_line_no, default_time_us, strict, max_line_bytes, pend, cnt, sent, rej)
+        pos = scan(a, words, pos, *args, tab, off, arena)
+        if pos >= len(a):
+            return sent, rej, off, arena
+        sent = _widen(sent, int(cnt[C_NS]) + slack)
+        rej = _widen(rej, int(cnt[C_NR]) + slack)
+        tab, off, arena = grow_stations(tab, off, arena, cnt, max_line_bytes, slack)
 
 
 def _widen(m: np.ndarray, width: int) -> np.ndarray:
