@@ -11,9 +11,10 @@ each decoder in its own subprocess (so peak memory is measured separately), pinn
 - pyais: ``pyais.FileReaderStream`` → ``decode().asdict()`` → the same four family tables
   (``pa.Table.from_pylist`` with setu's schema under pyais' field names; rare types as a JSON
   column; columns pyais does not decode, such as the message hash, left null) → Parquet.
-- aiscat (``pip install aiscat``, GPL-3.0 Python bindings of the AIS-catcher C++ decoder; an
-  optional benchmark peer, never a dependency of setu): ``aiscat.Decoder`` fed the same chunks
-  → dicts → the same tables → Parquet. Skipped, with a note, when it is not installed.
+- aiscat (``pip install aiscat``: GPL-3.0 Python bindings of the AIS-catcher C++ decoder, with
+  no command-line tool of its own; an optional benchmark peer, never a dependency of setu):
+  ``aiscat.Decoder`` fed reads of the same size → dicts → the same tables → Parquet. Skipped,
+  with a note, when it is not installed.
 
 Every side writes with the settings of the maritime store (``src/setu/store/dataset.py``): zstd,
 row groups of 256,000 rows, dictionary encoding on every column (``--dictionary selective``
@@ -32,7 +33,7 @@ ratios to each peer. The machine's noise can move one run by 10 %: ``--runs 3`` 
     python benchmarks/decode.py --cpu -1            # the same, not pinned
     python benchmarks/decode.py --runs 3            # median of three runs per decoder
     python benchmarks/decode.py --cpu -1 --threads  # Parquet encoded beside the decoding
-    python benchmarks/decode.py --memory-pool system  # PyArrow on malloc (see below)
+    python benchmarks/decode.py --memory-pool system  # PyArrow on malloc (see above)
     python benchmarks/decode.py --repeat 125 --peers none   # 10M lines, setu only (memory)
 """
 
