@@ -22,8 +22,8 @@ leaves out the columns whose values rarely repeat: times, line numbers, hashes, 
 radio). Peers get their rows in batches of 65,536 messages, so their memory stays bounded too.
 The input repeats one sample, so file sizes favour dictionaries more than real data would.
 On this workload Parquet encoding is markedly slower on PyArrow's default allocator (mimalloc)
-than on the system's malloc: ``--memory-pool system`` (the same as
-``ARROW_DEFAULT_MEMORY_POOL=system``) shows the difference, for every decoder alike.
+than on the system's malloc: ``--memory-pool system`` gives the Parquet writers of every decoder
+``pa.system_memory_pool()`` (``pq.write_table(..., memory_pool=...)``) to show the difference.
 
 Prints, per decoder, messages per second for the whole pipeline and for decoding alone (file →
 Arrow tables for setu, file → dicts for the peers), the time per stage, peak RSS, and setu's
@@ -33,7 +33,7 @@ ratios to each peer. The machine's noise can move one run by 10 %: ``--runs 3`` 
     python benchmarks/decode.py --cpu -1            # the same, not pinned
     python benchmarks/decode.py --runs 3            # median of three runs per decoder
     python benchmarks/decode.py --cpu -1 --threads  # Parquet encoded beside the decoding
-    python benchmarks/decode.py --memory-pool system  # PyArrow on malloc (see above)
+    python benchmarks/decode.py --memory-pool system  # Parquet writers on malloc (see above)
     python benchmarks/decode.py --repeat 125 --peers none   # 10M lines, setu only (memory)
 """
 
@@ -97,17 +97,24 @@ def _chunks(path: Path) -> Iterator[memoryview]:
 class FamilyWriters:
     """One Parquet file per family, written in row groups of ROW_GROUP_ROWS as the store does.
 
-    With ``threaded``, each row group is encoded in a background thread (PyArrow releases the
+    With ``--threads``, each row group is encoded in a background thread (PyArrow releases the
     GIL) while the caller goes on decoding; at most one row group waits, so memory stays bounded.
     """
 
-    def __init__(self, out: Path, prefix: str, dictionary: str, threaded: bool = False) -> None:
+    def __init__(self, out: Path, prefix: str, args: argparse.Namespace) -> None:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         from setu.ais.decode import FAMILY_SCHEMAS
 
         def use_dictionary(schema: Any) -> bool | list[str]:
-            return dictionary == "all" or [c for c in schema.names if c not in HIGH_CARDINALITY]
+            return args.dictionary == "all" or [
+                c for c in schema.names if c not in HIGH_CARDINALITY
+            ]
+
+        pool = None
+        if args.memory_pool != "default":
+            pool = getattr(pa, f"{args.memory_pool}_memory_pool")()
 
         self.writers = {
             family: pq.ParquetWriter(
@@ -115,12 +122,13 @@ class FamilyWriters:
                 schema,
                 compression=COMPRESSION,
                 use_dictionary=use_dictionary(schema),
+                memory_pool=pool,
             )
             for family, schema in FAMILY_SCHEMAS.items()
         }
         self.buffers: dict[str, list[Any]] = {family: [] for family in FAMILY_SCHEMAS}
         self.rows = dict.fromkeys(FAMILY_SCHEMAS, 0)
-        self.pool = ThreadPoolExecutor(1) if threaded else None
+        self.pool = ThreadPoolExecutor(1) if args.threads else None
         self.pending: Future[None] | None = None
 
     def write(self, family: str, table: Any) -> None:
@@ -171,7 +179,7 @@ def run_setu(path: Path, out: Path, args: argparse.Namespace) -> int:
     decode_batch(Reassembler().push(frame_chunk(SAMPLE.read_bytes()))[0])  # compile first
     _reset_peak_rss()  # the compiler's memory is not the pipeline's
 
-    writers = FamilyWriters(out, "setu", args.dictionary, args.threads)
+    writers = FamilyWriters(out, "setu", args)
     reassembler, carry, line_no, messages = Reassembler(), None, 1, 0
     stages = dict.fromkeys(("read", "frame+reassemble", "decode", "parquet"), 0.0)
     start = tick = time.perf_counter()
@@ -290,7 +298,7 @@ def _missing(field: Any, n: int) -> Any:
 
 
 def _peer_pipeline(peer: str, messages_of: Any, out: Path, args: argparse.Namespace) -> int:
-    tables, writers = PeerTables(peer), FamilyWriters(out, peer, args.dictionary, args.threads)
+    tables, writers = PeerTables(peer), FamilyWriters(out, peer, args)
     stages = dict.fromkeys(("read+decode to dicts", "arrow+parquet"), 0.0)
     messages = pending = 0
     start = tick = time.perf_counter()
@@ -374,10 +382,8 @@ WORKERS = {"setu": run_setu, "pyais": run_pyais, "aiscat": run_aiscat}
 def _spawn(worker: str, path: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--worker", worker, "--file", str(path), "--out", str(out),
            "--cpu", str(args.cpu), "--dictionary", args.dictionary,
-           *(["--threads"] if args.threads else [])]  # fmt: skip
+           "--memory-pool", args.memory_pool, *(["--threads"] if args.threads else [])]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
-    if args.memory_pool != "default":
-        env["ARROW_DEFAULT_MEMORY_POOL"] = args.memory_pool
     done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -417,8 +423,8 @@ def main() -> int:
     parser.add_argument("--peers", default="pyais,aiscat", help="comma-separated, or 'none'")
     parser.add_argument("--runs", type=int, default=1, help="runs per decoder; the median counts")
     parser.add_argument("--memory-pool", choices=("default", "system", "jemalloc", "mimalloc"),
-                        default="default", help="PyArrow's allocator in every run "
-                        "(default: PyArrow's own choice, as setu runs today)")  # fmt: skip
+                        default="default", help="allocator of the Parquet writers in every "
+                        "run (default: PyArrow's own, as the store writes today)")  # fmt: skip
     parser.add_argument("--threads", action="store_true",
                         help="encode Parquet in a background thread (for --cpu -1)")  # fmt: skip
     parser.add_argument("--dictionary", choices=("all", "selective"), default="all",
