@@ -153,9 +153,8 @@ class IdentityPool:
     def name(self) -> str:
         while True:
             a, b = self._rng.choice(_WORDS, size=2, replace=False)
-            name = (
-                f"{a} {b}" if self._rng.random() < 0.6 else f"{a} {int(self._rng.integers(1, 99))}"
-            )
+            number, pick = int(self._rng.integers(1, 100)), float(self._rng.random())
+            name = f"{a} {b}" if pick < 0.4 else f"{a} {number}" if pick < 0.6 else f"{a} {b} {number}"
             if name not in self._names and len(name) <= 20:
                 self._names.add(name)
                 return name

@@ -34,19 +34,14 @@ def _names(c: Compiled, actor: _I, t: _I) -> npt.NDArray:
 
 
 def _eta(c: Compiled, actor: _I) -> dict[str, npt.NDArray]:
-    out = {k: np.full(len(actor), np.nan) for k in ("eta_month", "eta_day", "eta_hour")}
-    out["eta_minute"] = np.full(len(actor), np.nan)
+    """ETA fields (n/a where the vessel broadcasts none), rounded to the minute."""
+    fields = ("eta_month", "eta_day", "eta_hour", "eta_minute")
+    table = np.full((len(c.world.actors), 4), np.nan)
     for k, a in enumerate(c.world.actors):
-        eta = a.vessel.eta
-        if eta is None:
-            continue
-        rows = actor == k
-        rounded = eta + timedelta(seconds=30)
-        out["eta_month"][rows] = rounded.month
-        out["eta_day"][rows] = rounded.day
-        out["eta_hour"][rows] = rounded.hour
-        out["eta_minute"][rows] = rounded.minute
-    return out
+        if a.vessel.eta is not None:
+            eta = a.vessel.eta + timedelta(seconds=30)
+            table[k] = (eta.month, eta.day, eta.hour, eta.minute)
+    return {name: table[actor, i] for i, name in enumerate(fields)}
 
 
 def static_columns(c: Compiled, kind: str, actor: _I, t: _I) -> dict[str, npt.NDArray]:

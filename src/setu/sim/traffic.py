@@ -15,7 +15,8 @@ its ground at trawling speed all day, reporting navigational status 7 (engaged i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,13 +68,24 @@ REGIONS: dict[str, Region] = {
 }  # fmt: skip
 
 
-def port_position(locode: str) -> tuple[float, float]:
+@lru_cache(maxsize=1)
+def _port_table() -> dict[str, tuple[float, float, str]]:
     from setu.events.ports import load_ports
 
+    table: dict[str, tuple[float, float, str]] = {}
     for port in load_ports().ports:
-        if port.locode == locode:
-            return port.lon, port.lat
-    raise KeyError(locode)
+        table.setdefault(port.locode, (port.lon, port.lat, port.name))
+    return table
+
+
+def port_position(locode: str) -> tuple[float, float]:
+    """(lon, lat) of a port of searoute's list, by UN/LOCODE."""
+    lon, lat, _name = _port_table()[locode]
+    return lon, lat
+
+
+def port_name(locode: str) -> str:
+    return _port_table()[locode][2]
 
 
 def stations_for(region: Region, bbox: tuple[float, float, float, float]) -> list[Station]:
@@ -160,10 +172,7 @@ class Builder:
         t_dep = -float(progress) * duration if depart_s is None else depart_s
         plan = PlanBuilder(t=t_dep).voyage(length, speed).hold(t_dep + duration * 3 + 2e6, MOORED)
         arrive = plan.knots_t[-2]
-        from setu.events.ports import load_ports
-
-        name = next(p.name for p in load_ports().ports if p.locode == destination)
-        base = vessel or self.pool.vessel(kind, destination=name)
+        base = vessel or self.pool.vessel(kind, destination=port_name(destination))
         if vessel is None:
             base = Vessel(
                 **{**base.__dict__, "eta": self.eta(arrive).replace(second=0, microsecond=0)}
