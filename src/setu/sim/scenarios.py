@@ -110,7 +110,7 @@ def _large(b: Builder, scale: float) -> None:
 
 
 def _demo(b: Builder, scale: float) -> None:
-    b.background(_n(10, scale))
+    b.background(_n(7, scale))
     b.fishing_fleet(b.region.grounds[0], _n(3, scale))
     bh.meeting(b, (56.8, 25.3), ("AEJEA", "OMMCT"), ("OMSOH", "AEKLF"), arrive=(0.3 * _H, 0.4 * _H),
                part=3.4 * _H)  # fmt: skip
@@ -139,6 +139,6 @@ SCENARIOS: dict[str, Scenario] = {
                  "indian_ocean", 24, 5_004, _large),
         Scenario("demo", "four hours in the Gulf of Oman: a ship-to-ship transfer, a sudden stop, "
                  "a drifting tanker, a renamed ship, a bad MMSI, port calls and Hormuz crossings",
-                 "gulf_of_oman", 4, 18, _demo),
+                 "gulf_of_oman", 4, 15, _demo),
     )
 }  # fmt: skip
