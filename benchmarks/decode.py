@@ -17,13 +17,13 @@ each decoder in its own subprocess (so peak memory is measured separately), pinn
   with a note, when it is not installed.
 
 Every side writes with the settings of the maritime store (``src/setu/store/dataset.py``): zstd,
-row groups of 256,000 rows, dictionary encoding on every column (``--dictionary selective``
-leaves out the columns whose values rarely repeat: times, line numbers, hashes, positions,
-radio). Peers get their rows in batches of 65,536 messages, so their memory stays bounded too.
-The input repeats one sample, so file sizes favour dictionaries more than real data would.
-On this workload Parquet encoding is markedly slower on PyArrow's default allocator (mimalloc)
-than on the system's malloc: ``--memory-pool system`` gives the Parquet writers of every decoder
-``pa.system_memory_pool()`` (``pq.write_table(..., memory_pool=...)``) to show the difference.
+row groups of 256,000 rows, dictionary encoding on every column but those whose values rarely
+repeat (times, line numbers, hashes, positions, radio; ``--dictionary all`` encodes them too),
+and the system allocator. Peers get their rows in batches of 65,536 messages, so their memory
+stays bounded too. The input repeats one sample, so file sizes favour dictionaries more than
+real data would. On this workload Parquet encoding is markedly slower on PyArrow's default
+allocator (mimalloc) than on the system's malloc, which the store therefore uses;
+``--memory-pool default`` shows the difference.
 
 Prints, per decoder, messages per second for the whole pipeline and for decoding alone (file →
 Arrow tables for setu, file → dicts for the peers), the time per stage, peak RSS, and setu's
@@ -65,7 +65,9 @@ ROW_GROUP_ROWS = 256_000
 PEER_BATCH = 65_536
 #: Columns whose values rarely repeat within a row group: dictionary encoding of these costs
 #: time and, once the dictionary page overflows, buys nothing (``--dictionary selective``).
-HIGH_CARDINALITY = frozenset({"received_at", "line_no", "msg_hash", "lon", "lat", "radio"})
+#: The store's own list (src/setu/store/dataset.py), so the benchmark writes as the store does.
+from setu.store.dataset import NO_DICTIONARY_COLUMNS as HIGH_CARDINALITY  # noqa: E402
+
 PEERS = ("pyais", "aiscat")
 
 
@@ -423,13 +425,13 @@ def main() -> int:
     parser.add_argument("--peers", default="pyais,aiscat", help="comma-separated, or 'none'")
     parser.add_argument("--runs", type=int, default=1, help="runs per decoder; the median counts")
     parser.add_argument("--memory-pool", choices=("default", "system", "jemalloc", "mimalloc"),
-                        default="default", help="allocator of the Parquet writers in every "
-                        "run (default: PyArrow's own, as the store writes today)")  # fmt: skip
+                        default="system", help="allocator of the Parquet writers in every "
+                        "run (default: the system allocator, as the store writes)")  # fmt: skip
     parser.add_argument("--threads", action="store_true",
                         help="encode Parquet in a background thread (for --cpu -1)")  # fmt: skip
-    parser.add_argument("--dictionary", choices=("all", "selective"), default="all",
-                        help="Parquet dictionary encoding: every column (as the store) or all "
-                        "but the high-cardinality ones")  # fmt: skip
+    parser.add_argument("--dictionary", choices=("all", "selective"), default="selective",
+                        help="Parquet dictionary encoding: every column, or all but the "
+                        "high-cardinality ones (as the store)")  # fmt: skip
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
