@@ -111,6 +111,9 @@ class _Heard:
     t: _I
     station: _I
     dup: npt.NDArray[np.bool_]
+    source: _I  # the original reception each row repeats (its own index for originals)
+    channel: npt.NDArray[np.str_] = field(default_factory=lambda: np.empty(0, "U1"))
+    seq_id: _I = field(default_factory=lambda: np.empty(0, np.int64))
 
 
 def _blocked(c: Compiled, actor: _I, t: _F, lon: _F, lat: _F) -> npt.NDArray[np.bool_]:
@@ -151,7 +154,16 @@ def _draw(
         t=np.r_[t[keep], t[d_idx]],
         station=np.r_[station[keep], d_station],
         dup=np.r_[np.zeros(len(keep), bool), np.ones(len(d_idx), bool)],
+        source=np.r_[np.arange(len(keep)), np.searchsorted(keep, d_idx)].astype(np.int64),
     )
+
+
+def _with_link(h: _Heard, rng: np.random.Generator) -> _Heard:
+    """``h`` with a channel and sequence id per transmission (shared by its duplicates)."""
+    n = int((~h.dup).sum())
+    channel = np.where(rng.random(n) < 0.5, "A", "B")[h.source]
+    seq_id = rng.integers(0, 10, n)[h.source]
+    return _Heard(h.actor, h.t, h.station, h.dup, h.source, channel, seq_id)
 
 
 def _minute_grid(c: Compiled, t_a: float, t_b: float) -> dict[str, npt.NDArray]:
@@ -281,22 +293,24 @@ class _Batch:
 
 def _encode(
     c: Compiled, batch: _Batch, msg_type: int, columns: dict[str, npt.NDArray], h: _Heard,
-    rng: np.random.Generator, order: int,
+    order: int,
 ) -> None:  # fmt: skip
     n = len(h.t)
     if n == 0:
         return
     names = np.array(c.stations, dtype="S8")[h.station]
-    channel = np.where(rng.random(n) < 0.5, "A", "B")
     lines = encode_nmea(
-        msg_type, columns, n, channel=channel, seq_id=rng.integers(0, 10, n), station=names,
+        msg_type, columns, n, channel=h.channel, seq_id=h.seq_id, station=names,
         unix_s=h.t + int(c.world.start.timestamp()),
     )  # fmt: skip
     batch.add(lines, h.t, h.actor, order, h.dup)
 
 
 def _sub(h: _Heard, idx: _I) -> _Heard:
-    return _Heard(h.actor[idx], h.t[idx], h.station[idx], h.dup[idx])
+    return _Heard(
+        h.actor[idx], h.t[idx], h.station[idx], h.dup[idx], h.source[idx], h.channel[idx],
+        h.seq_id[idx],
+    )
 
 
 def _heard_span(stats: EmitStats, h: _Heard) -> None:
@@ -315,12 +329,14 @@ def _positions(
     _heard_span(stats, heard)
     if batch is None:
         return
-    cols = _position_columns(c, rng, heard.actor, heard.t)
+    heard = _with_link(heard, rng)
+    own = np.flatnonzero(~heard.dup)
+    cols = _take(_position_columns(c, rng, heard.actor[own], heard.t[own]), heard.source)
     is_a = c.is_a[heard.actor]
-    type3 = c.type3[heard.actor] & (rng.random(len(heard.t)) < 0.5)
+    type3 = c.type3[heard.actor] & (rng.random(len(own)) < 0.5)[heard.source]
     for msg_type, mask in ((1, is_a & ~type3), (3, is_a & type3), (18, ~is_a)):
         idx = np.flatnonzero(mask)
-        _encode(c, batch, msg_type, _take(cols, idx), _sub(heard, idx), rng, 0)
+        _encode(c, batch, msg_type, _take(cols, idx), _sub(heard, idx), 0)
         stats.add(f"type{msg_type}", len(idx))
     stats.duplicates += int(heard.dup.sum())
 
@@ -344,8 +360,9 @@ def _statics(
         heard = _draw(c, rx, actor[idx], t[idx], row[idx], grid)
         if batch is None:
             continue
+        heard = _with_link(heard, rng)
         cols = static_columns(c, kind, heard.actor, heard.t)
-        _encode(c, batch, msg_type, cols, heard, rng, order)
+        _encode(c, batch, msg_type, cols, heard, order)
         stats.add(kind, len(heard.t))
         stats.duplicates += int(heard.dup.sum())
 
