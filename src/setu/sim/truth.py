@@ -94,7 +94,12 @@ def zone_truth(c: Compiled, heard: _F) -> list[dict[str, Any]]:
         before = shapely.contains_xy(
             zone.geometry, coords[:, 0] - dx * eps, coords[:, 1] - dy * eps
         )
-        for k in np.flatnonzero(after != before):
+        # a lane through a vertex of the zone meets it at the end of one segment and the
+        # start of the next: one crossing
+        crossing = np.flatnonzero(after != before)
+        _, first = np.unique(np.stack([a[crossing], np.round(s[crossing])], 1), axis=0,
+                             return_index=True)  # fmt: skip
+        for k in crossing[np.sort(first)]:
             actor = int(a[k])
             t = float(c.plans.time_at_distance(actor, [s[k]])[0])
             if not heard[actor, 0] < t < heard[actor, 1] or actor >= n_paths:
