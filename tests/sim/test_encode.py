@@ -164,7 +164,8 @@ def test_tag_blocks_and_vectorised_rows_go_through_setu_ingest(tmp_path: Path) -
     lines = encode_nmea(
         1, {"mmsi": [419000001, 419000002, 419000003], "lon": [72.5, 72.6, np.nan],
             "lat": [18.9, 19.0, np.nan], "sog_knots": [12.3, np.nan, 0.0]},
-        n, station=["INBOM001", "INBOM001", "SAIS0001"], unix_s=[1736899200, 1736899210, 1736899220],
+        n, station=["INBOM001", "INBOM001", "SAIS0001"],
+        unix_s=[1736899200, 1736899210, 1736899220],
     )  # fmt: skip
     assert isinstance(lines, Lines) and len(lines) == n and len(list(lines)) == n
     feed = tmp_path / "three.nmea"

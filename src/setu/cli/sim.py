@@ -29,8 +29,9 @@ def _scenario_help() -> str:
 def simulate(
     scenario: str = typer.Option(..., "--scenario", help=_scenario_help()),
     seed: int = typer.Option(1, "--seed", help="Random seed; the same seed gives the same bytes."),
-    out: Path = typer.Option(..., "--out", help="NMEA file to write (.gz: gzip); the truth goes "
-                             "beside it as <stem>.truth.jsonl."),  # fmt: skip
+    out: Path = typer.Option(
+        ..., "--out", help="NMEA file to write (.gz: gzip); the truth goes beside it."
+    ),
     scale: float = typer.Option(1.0, "--scale", help="Multiply the number of vessels."),
     start: str | None = typer.Option(None, "--start", help="Start time (ISO-8601, UTC)."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
@@ -45,10 +46,13 @@ def simulate(
 
     sim = run(scenario, seed=seed, scale=scale, start=parse_time(start, "--start"))
     hours = sim.world.duration_s / 3600.0
-    with Progress(
-        TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f} h"),
-        TimeElapsedColumn(), console=err_console, transient=True, disable=as_json,
-    ) as bar:  # fmt: skip
+    columns = (
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} h"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True, disable=as_json) as bar:
         task = bar.add_task("simulate", total=hours)
         nmea, truth = sim.write(out, progress=lambda f: bar.update(task, completed=f * hours))
     counts: dict[str, Any] = {

@@ -104,7 +104,8 @@ def meeting(
         for k, actor in enumerate(actors):
             lon, lat = _position_at(actor, dark[k])
             b.injected.append(record(b.start, "gap", [actor.vessel.mmsi], dark[k], dark[2], lon,
-                                     lat, behaviour=behaviour, silent_s=dark[2] - dark[k]))  # fmt: skip
+                                     lat, behaviour=behaviour,
+                                     silent_s=dark[2] - dark[k]))  # fmt: skip
     mmsis = [a.vessel.mmsi for a in actors]
     b.injected.append(record(b.start, "encounter", mmsis, together, part, *meet,
                              behaviour=behaviour))  # fmt: skip
@@ -218,7 +219,8 @@ def rename(b: Builder, actor: Actor, at_s: float, new_name: str) -> None:
     actor.normal = False
     lon, lat = _position_at(actor, at_s)
     b.injected.append(record(b.start, "identity_change", [actor.vessel.mmsi], at_s, at_s, lon,
-                             lat, attribute="ship_name", old=actor.vessel.name, new=new_name))  # fmt: skip
+                             lat, attribute="ship_name", old=actor.vessel.name,
+                             new=new_name))  # fmt: skip
 
 
 def invalid_mmsi(b: Builder, route: tuple[str, str], duration_s: float) -> None:

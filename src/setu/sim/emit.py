@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -244,9 +245,7 @@ def _true_states(c: Compiled, actor: _I, t: _I) -> dict[str, _F]:
     }  # fmt: skip
 
 
-def _position_columns(
-    c: Compiled, rng: np.random.Generator, actor: _I, t: _I
-) -> dict[str, npt.NDArray]:
+def _position_columns(c: Compiled, rng: np.random.Generator, actor: _I, t: _I) -> dict[str, Any]:
     s = _true_states(c, actor, t)
     n = len(t)
     moving = s["speed"] > 0.05
@@ -268,7 +267,7 @@ def _position_columns(
     }  # fmt: skip
 
 
-def _take(columns: dict[str, npt.NDArray], idx: _I) -> dict[str, npt.NDArray]:
+def _take(columns: dict[str, Any], idx: _I) -> dict[str, Any]:
     return {k: (v[idx] if isinstance(v, np.ndarray) and v.ndim else v) for k, v in columns.items()}
 
 
@@ -308,7 +307,12 @@ def _encode(
 
 def _sub(h: _Heard, idx: _I) -> _Heard:
     return _Heard(
-        h.actor[idx], h.t[idx], h.station[idx], h.dup[idx], h.source[idx], h.channel[idx],
+        h.actor[idx],
+        h.t[idx],
+        h.station[idx],
+        h.dup[idx],
+        h.source[idx],
+        h.channel[idx],
         h.seq_id[idx],
     )
 

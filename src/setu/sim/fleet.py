@@ -154,7 +154,9 @@ class IdentityPool:
         while True:
             a, b = self._rng.choice(_WORDS, size=2, replace=False)
             number, pick = int(self._rng.integers(1, 100)), float(self._rng.random())
-            name = f"{a} {b}" if pick < 0.4 else f"{a} {number}" if pick < 0.6 else f"{a} {b} {number}"
+            name = (
+                f"{a} {b}" if pick < 0.4 else f"{a} {number}" if pick < 0.6 else f"{a} {b} {number}"
+            )
             if name not in self._names and len(name) <= 20:
                 self._names.add(name)
                 return name
@@ -170,8 +172,8 @@ class IdentityPool:
         mid_, prefix = self.flag(mid)
         length = float(rng.uniform(*kind.length_m))
         beam = max(3.0, length * float(rng.uniform(*kind.beam_ratio)))
-        bow = int(round(length * float(rng.uniform(0.75, 0.88))))
-        port = int(round(beam / 2))
+        bow = round(length * float(rng.uniform(0.75, 0.88)))
+        port = round(beam / 2)
         return Vessel(
             mmsi=self.mmsi(mid_),
             kind=kind_name,
@@ -181,9 +183,9 @@ class IdentityPool:
             call_sign=self.call_sign(prefix),
             ship_type=int(rng.choice(kind.ship_types)),
             to_bow_m=min(bow, 511),
-            to_stern_m=min(int(round(length)) - bow, 511),
+            to_stern_m=min(round(length) - bow, 511),
             to_port_m=min(port, 63),
-            to_starboard_m=min(int(round(beam)) - port, 63),
+            to_starboard_m=min(round(beam) - port, 63),
             draught_m=round(float(rng.uniform(*kind.draught_m)), 1),
             destination=destination[:20].upper(),
         )

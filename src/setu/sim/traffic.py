@@ -16,8 +16,8 @@ its ground at trawling speed all day, reporting navigational status 7 (engaged i
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -164,19 +164,17 @@ class Builder:
         """A vessel berthed at ``origin`` sailing to ``destination``: departing at ``depart_s``
         or caught at ``progress`` (fraction of the voyage done at the start; may be < 0 or > 1).
         """
-        path = join(self.berth(origin), sea_route(port_position(origin), port_position(destination)),
-                    self.berth(destination))  # fmt: skip
+        lane = sea_route(port_position(origin), port_position(destination))
+        path = join(self.berth(origin), lane, self.berth(destination))
         length = path_length_m(path)
         speed = cruise or self.pool.cruise_knots(kind)
         duration = length / (speed * KNOT_MS) + 1800.0
-        t_dep = -float(progress) * duration if depart_s is None else depart_s
+        t_dep = depart_s if depart_s is not None else -float(progress or 0.0) * duration
         plan = PlanBuilder(t=t_dep).voyage(length, speed).hold(t_dep + duration * 3 + 2e6, MOORED)
         arrive = plan.knots_t[-2]
         base = vessel or self.pool.vessel(kind, destination=port_name(destination))
         if vessel is None:
-            base = Vessel(
-                **{**base.__dict__, "eta": self.eta(arrive).replace(second=0, microsecond=0)}
-            )
+            base = replace(base, eta=self.eta(arrive).replace(second=0, microsecond=0))
         actor = Actor(base, path, plan)
         self.actors.append(actor)
         return actor

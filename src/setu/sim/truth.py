@@ -129,11 +129,15 @@ def _near_port_mask(c: Compiled, lon: _F, lat: _F) -> npt.NDArray[np.bool_]:
     reach_y = int(np.ceil(PORT_EXIT_M * 1.5 / 111_000 / cell))
     for x, y in zip(px[inside], py[inside], strict=True):
         reach_x = int(np.ceil(reach_y / max(np.cos(np.radians(y)), 0.2)))
-        i, j = int((y - y0) / cell), int((x - x0) / cell)
-        grid[max(0, i - reach_y) : i + reach_y + 1, max(0, j - reach_x) : j + reach_x + 1] = True
-    i = np.clip(((lat - y0) / cell).astype(np.int64), 0, ny - 1)
-    j = np.clip(((lon - x0) / cell).astype(np.int64), 0, nx - 1)
-    return grid[i, j]
+        r, col = int((y - y0) / cell), int((x - x0) / cell)
+        rs, cs = (
+            slice(max(0, r - reach_y), r + reach_y + 1),
+            slice(max(0, col - reach_x), col + reach_x + 1),
+        )
+        grid[rs, cs] = True
+    rows = np.clip(((lat - y0) / cell).astype(np.int64), 0, ny - 1)
+    cols = np.clip(((lon - x0) / cell).astype(np.int64), 0, nx - 1)
+    return np.asarray(grid[rows, cols])
 
 
 def port_truth(c: Compiled, heard: _F) -> list[dict[str, Any]]:
