@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +115,20 @@ def test_packaged_sample_is_the_demo_scenario_byte_for_byte(tmp_path: Path) -> N
     assert sample_feed_path().stat().st_size < 1_100_000
     kinds = {r.event_type.value for r in load_truth(sample_truth_path())}
     assert len(kinds) >= 5
+
+
+def test_voyages_slow_down_in_steps_and_paths_interpolate_by_distance() -> None:
+    from setu.sim.paths import Paths
+    from setu.sim.plans import PlanBuilder, Plans
+
+    plan = PlanBuilder(t=0.0).voyage(50_000.0, 14.0).hold(1e6)
+    speeds = Plans.build([plan]).speed_knots[1:-2]
+    assert speeds.max() == 14.0 and speeds[-1] == 0.0
+    for before, after in pairwise(speeds):
+        assert not (before > 7.0 and after < 1.0)
+    paths = Paths.build(
+        [np.array([[60.0, 10.0], [61.0, 10.0]]), np.array([[0.0, 0.0], [0.0, 1.0]])]
+    )
+    lon, lat, course = paths.locate(np.array([0, 1, 1]), np.array([0.0, 55_597.0, 1e9]))
+    assert lon[0] == 60.0 and abs(lat[1] - 0.5) < 1e-3 and lat[2] == 1.0
+    assert round(course[0]) == 90 and round(course[1]) == 0
