@@ -6,9 +6,13 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def shore(request: pytest.FixtureRequest) -> object:
+def shore(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> object:
     """The shore-distance grid, loaded once per session from pytest's cache directory (built
-    there on the first run)."""
+    there on the first run; in a temporary directory when the cache plugin is off)."""
     from setu.events.shore import load_shore
 
-    return load_shore(request.config.cache.mkdir("setu-shore-grid"))
+    cache = getattr(request.config, "cache", None)
+    folder = (
+        cache.mkdir("setu-shore-grid") if cache is not None else tmp_path_factory.mktemp("shore")
+    )
+    return load_shore(folder)
