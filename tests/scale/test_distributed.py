@@ -181,3 +181,24 @@ def test_cli_refuses_both_range_styles(capsys: pytest.CaptureFixture[str], data_
         "2024-09-01T00:00:00Z",
     )
     assert code == ConfigError.exit_code
+
+
+@pytest.mark.unit
+def test_used_detectors_are_refused_with_a_fix_rather_than_stalling_the_cluster(
+    scenario: pl.DataFrame, threads: Client, shore_cache: Path
+) -> None:
+    # Regression: a worker forwarding detectors it had used (they hold locks and loaded grids)
+    # failed to pickle them and the run stalled. Detectors now travel as bytes pickled up front.
+    from setu.events.shore import load_shore
+
+    used = make_detectors(["gap"])
+    used[0]._shore = load_shore(shore_cache)  # type: ignore[attr-defined]
+    try:
+        import pickle
+
+        pickle.dumps(used)
+    except TypeError:
+        with pytest.raises(ConfigError, match="have not run yet"):
+            detect_distributed(scenario.head(100), used, client=threads)
+    fresh = detect_distributed(scenario, make_detectors(["gap"]), client=threads)
+    assert records(fresh) == records(run_detectors(scenario, make_detectors(["gap"])))

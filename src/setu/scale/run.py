@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import operator
 import os
+import pickle
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,9 +161,21 @@ def _concat(pieces: Sequence[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(kept, how="diagonal_relaxed") if kept else pl.DataFrame()
 
 
+@lru_cache(maxsize=4)
+def _roles(blob: bytes) -> Roles:
+    """The detectors of a run, unpickled once per worker process. They travel as bytes:
+    detectors keep unpicklable caches (locks, loaded grids) once used, so the objects a worker
+    has used are never sent on."""
+    roles = pickle.loads(blob)
+    if not isinstance(roles, Roles):
+        raise ConfigError("the detectors sent to the worker did not unpickle as detectors")
+    return roles
+
+
 def _vessel_stage(
-    pieces: Sequence[pl.DataFrame], roles: Roles, segment_config: SegmentConfig | None
+    pieces: Sequence[pl.DataFrame], blob: bytes, segment_config: SegmentConfig | None
 ) -> VesselPart:
+    roles = _roles(blob)
     positions = _concat(pieces)
     if positions.height == 0:
         return VesselPart([], tuple(_empty_track() for _ in roles.gaps), ())
@@ -190,7 +204,8 @@ def _gap_fixes_of(part: VesselPart, index: int) -> pl.DataFrame:
     return part.gap_fixes[index] if part.gap_fixes else _empty_track()
 
 
-def _gap_stage(frames: Sequence[pl.DataFrame], roles: Roles, index: int) -> list[Event]:
+def _gap_stage(frames: Sequence[pl.DataFrame], blob: bytes, index: int) -> list[Event]:
+    roles = _roles(blob)
     frame = (
         pl.concat([f for f in frames if f.height], how="vertical")
         if any(f.height for f in frames)
@@ -221,8 +236,9 @@ def _pair_split(part: VesselPart, index: int, vessels: list[set[int]]) -> list[p
 
 
 def _pair_stage(
-    pieces: Sequence[pl.DataFrame], roles: Roles, index: int, pairs: pl.DataFrame
+    pieces: Sequence[pl.DataFrame], blob: bytes, index: int, pairs: pl.DataFrame
 ) -> list[Event]:
+    roles = _roles(blob)
     grid = _concat(pieces)
     if grid.height == 0:
         return []
@@ -235,8 +251,9 @@ def _pair_stage(
 
 
 def _whole_stage(
-    pieces: Sequence[pl.DataFrame], roles: Roles, segment_config: SegmentConfig | None
+    pieces: Sequence[pl.DataFrame], blob: bytes, segment_config: SegmentConfig | None
 ) -> list[Event]:
+    roles = _roles(blob)
     positions = _concat(pieces)
     if positions.height == 0:
         return []
@@ -283,7 +300,14 @@ def detect_distributed(
         _warm(str(cache_dir) if cache_dir else None)
         client.run(_warm, str(cache_dir) if cache_dir else None)
         pieces = _inputs(client, source, buckets, start, end, mmsi, bbox)
-        [roles_f] = client.scatter([roles], broadcast=True, hash=False)
+        try:
+            blob = pickle.dumps(roles)
+        except (TypeError, AttributeError, pickle.PicklingError) as exc:
+            raise ConfigError(
+                f"the detectors cannot be sent to the workers ({exc}); pass detectors that "
+                "have not run yet (e.g. from make_detectors)"
+            ) from exc
+        [roles_f] = client.scatter([blob], broadcast=True, hash=False)
         vessel_parts = [
             client.submit(_vessel_stage, pieces[b], roles_f, segment_config, pure=False)
             for b in range(buckets)
