@@ -39,6 +39,7 @@ unit: setup
 bench: setup
 	$(BIN)/python benchmarks/decode.py
 	$(BIN)/python benchmarks/ingest_tcp.py
+	$(BIN)/python benchmarks/events.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,8 +3,8 @@
 Command modules (each registers its commands on :data:`app`):
 
 - ``setu.cli.maritime``  ingest, decode, vessels, positions, rejects, sql, demo
-- ``setu.cli.sim``       simulate (traffic with ground truth)
-- ``setu.cli.events``    tracks, events, evaluate
+- ``setu.cli.sim``       simulate (traffic with ground truth), evaluate (precision and recall)
+- ``setu.cli.events``    tracks, events, events detect (``--cluster`` for Dask)
 - ``setu.cli.coop``      the ``setu coop …`` group (cooperation framework)
 - ``setu.cli.acsa``      the ``setu acsa …`` group (ACSA ledger)
 

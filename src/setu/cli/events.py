@@ -1,4 +1,4 @@
-"""CLI commands: tracks, events, events detect, evaluate (see setu.cli for the map).
+"""CLI commands: tracks, events, events detect (see setu.cli for the map).
 
 ``setu tracks`` summarises the segments built from stored positions; ``setu events`` lists stored
 events with filters (``--json`` lines, ``--geojson FILE``); ``setu events detect`` runs the
