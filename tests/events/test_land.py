@@ -37,7 +37,7 @@ def test_agrees_with_the_package_on_random_points(mask: GlobeLandMask) -> None:
     # the package's own lookup, done on the rows and columns read from its file in one band
     ours = mask.is_land(lon, lat)
     rows, cols = pixel_index(lon, lat)
-    from setu.events.land import mask_path, _stream_tiles
+    from setu.events.land import _stream_tiles, mask_path
 
     tiles = _stream_tiles(
         mask_path(), {(int(r) // 120, int(c) // 120) for r, c in zip(rows, cols, strict=True)}
