@@ -94,7 +94,7 @@ def query_positions(
     sql = "SELECT * FROM positions"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY mmsi, received_at"
+    sql += " ORDER BY mmsi, received_at, msg_hash, line_no"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     try:
