@@ -216,3 +216,12 @@ def test_every_real_recording_ingests_without_a_crash(
     assert summary["messages"] > 50_000
     parts = summary["accepted_sentences"] + summary["rejected_records"] + summary["ignored"]
     assert summary["records"] == parts + summary["metadata_lines"]
+
+
+def test_csv_output_writes_nested_values_as_json(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    query = "SELECT [1, 2] AS mmsis, {'a': 1} AS detail, 'x' AS name"
+    code, out, _ = run(capsys, "--data-dir", str(data_dir), "sql", query, "--format", "csv")
+    assert code == 0
+    assert out.splitlines()[1] == '"[1, 2]","{""a"": 1}","x"'

@@ -79,6 +79,16 @@ def tidy_floats(table: pa.Table) -> pa.Table:
     return out
 
 
+def flatten_nested(table: pa.Table) -> pa.Table:
+    """List, struct and map columns as JSON text, for formats without nested values (CSV)."""
+    out = table
+    for i, fld in enumerate(table.schema):
+        if pa.types.is_nested(fld.type):
+            text = [None if v is None else dumps(v) for v in table.column(i).to_pylist()]
+            out = out.set_column(i, fld.name, pa.array(text, pa.string()))
+    return out
+
+
 def emit(
     table: pa.Table,
     fmt: OutputFormat,
@@ -105,6 +115,7 @@ def emit(
     if fmt is OutputFormat.CSV:
         import pyarrow.csv as pacsv
 
+        table = flatten_nested(table)
         if out is not None:
             pacsv.write_csv(table, out)
         else:
