@@ -62,17 +62,6 @@ def _stop_on(stop: threading.Event, duration_s: float | None) -> Iterator[None]:
             signal.signal(signal.SIGINT, previous)
 
 
-def _known_size(sources: Sequence[Any]) -> int | None:
-    """Total bytes of the sources when every one knows its size (files), else None (feeds)."""
-    total = 0
-    for source in sources:
-        size = getattr(source, "total_bytes", None)
-        if size is None:
-            return None
-        total += int(size() if callable(size) else size)
-    return total
-
-
 def _bar(total: int | None) -> Progress:
     if total:
         columns: list[Any] = [
@@ -103,10 +92,10 @@ def ingest_with_progress(
     quiet: bool = False,
 ) -> tuple[IngestSummary, WriteStats]:
     """Ingest ``sources`` into ``store`` (deduplicated), with a progress bar unless ``quiet``."""
-    from setu.ingest import ingest
+    from setu.ingest import ingest, total_bytes
 
     stop = threading.Event()
-    total = _known_size(sources)
+    total = total_bytes(sources)
     bar = _bar(total)
     task = bar.add_task("ingest", total=total, messages=0, rejected=0)
 

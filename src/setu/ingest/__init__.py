@@ -29,6 +29,7 @@ from setu.ingest.pipeline import (
     Sink,
     ingest,
     iter_decoded,
+    total_bytes,
 )
 from setu.ingest.sources import (
     Chunk,
@@ -63,6 +64,7 @@ __all__ = [
     "iter_decoded",
     "path_source",
     "sources_for",
+    "total_bytes",
 ]
 
 

@@ -373,7 +373,7 @@ def ingest(
     ctx = ReadContext(stop or threading.Event(), clock, chunk_bytes, max_line_bytes)
     tally = Tally()
     started = time.monotonic()
-    total = _total_bytes(sources)
+    total = total_bytes(sources)
     done_before = 0
     current: list[Stream] = []
 
@@ -418,7 +418,8 @@ def _add(tally: Tally, result: ChunkResult) -> None:
     tally.add_rejects(result.rejects)
 
 
-def _total_bytes(sources: Sequence[Source]) -> int | None:
+def total_bytes(sources: Sequence[Source]) -> int | None:
+    """Total size of the sources when every one knows it (files), else None (feeds, stdin)."""
     total = 0
     for source in sources:
         size = getattr(source, "total_bytes", None)
