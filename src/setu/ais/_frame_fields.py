@@ -37,7 +37,7 @@ R_BAD_FILL_BITS = 9
 R_EMPTY_PAYLOAD = 10
 
 REASON_BY_CODE: tuple[Reason, ...] = (
-    Reason.NOT_NMEA,  # placeholder for code 0, never emitted
+    Reason.NOT_NMEA,  # code 0 means "not rejected"; this slot only keeps codes aligned
     Reason.NOT_NMEA,
     Reason.NOT_AIS,
     Reason.LINE_TOO_LONG,
