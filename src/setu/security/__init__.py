@@ -1,0 +1,17 @@
+"""The security core: the one place that decides who may see what (issue 8).
+
+Every package that shows or sends data asks this package; none decides on its own. It imports
+no web framework (no FastAPI, no Starlette): the CLI, the web API and the exchange call it.
+
+Modules:
+
+- ``errors``       security errors, each a child of the :mod:`setu.errors` tree
+- ``labels``       the STANAG 4774-style confidentiality label (``Label``, ``Nation``,
+                   ``Purpose``), its canonical bytes, and the label algebra (``derive``,
+                   ``recipient_view``)
+- ``equivalence``  the national equivalence table (``equivalence.toml``): ``rank``,
+                   ``equivalent``; an unmapped level is denied, never guessed
+- ``binding``      the STANAG 4778-style label-content binding (Ed25519 JWS)
+- ``node``         this node's identity: Ed25519 signing key, ECDSA P-256 TLS certificate
+- ``partners``     partner nodes' public bundles and the trusted signing keys
+"""
