@@ -38,12 +38,62 @@ class PartnerNotFoundError(NotFoundError):
     """No partner with that name is registered."""
 
 
+class AuditIntegrityError(IntegrityError):
+    """The disclosure log failed verification; ``index`` is the first entry known to be bad
+    (None when the failure is not tied to one entry, e.g. a tree head's signature)."""
+
+    def __init__(self, message: str, *, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+class TreeHeadSignatureError(AuditIntegrityError):
+    """A signed tree head's signature does not verify, or it was signed by another key."""
+
+
+class InclusionProofError(AuditIntegrityError):
+    """An inclusion proof does not lead from the entry to the tree head's root."""
+
+
+class ConsistencyProofError(AuditIntegrityError):
+    """A consistency proof does not show that the newer tree head extends the older one."""
+
+
+class ProofDocumentError(AuditIntegrityError):
+    """A proof document is malformed: wrong format, missing or badly encoded field."""
+
+
+class InvalidAuditEntryError(PolicyError):
+    """A disclosure-log entry is malformed (unknown kind or decision, missing principal)."""
+
+
+class AuditSignerError(ConfigError):
+    """The disclosure log has no usable signing key for its tree heads."""
+
+
+class AuditEntryNotFoundError(NotFoundError):
+    """No disclosure-log entry has that index."""
+
+
+class TreeHeadNotFoundError(NotFoundError):
+    """No signed tree head of the disclosure log has that size."""
+
+
 __all__ = [
+    "AuditEntryNotFoundError",
+    "AuditIntegrityError",
+    "AuditSignerError",
     "BindingError",
+    "ConsistencyProofError",
     "EquivalenceTableError",
+    "InclusionProofError",
+    "InvalidAuditEntryError",
     "InvalidLabelError",
     "NodeIdentityError",
     "PartnerError",
     "PartnerNotFoundError",
+    "ProofDocumentError",
+    "TreeHeadNotFoundError",
+    "TreeHeadSignatureError",
     "UnmappedLevelError",
 ]
