@@ -79,20 +79,67 @@ class TreeHeadNotFoundError(NotFoundError):
     """No signed tree head of the disclosure log has that size."""
 
 
+class AuthenticationError(PolicyError):
+    """A login or API token was refused; the same message for every cause (unknown name, wrong
+    secret, disabled account, expired or revoked token)."""
+
+
+class InvalidPrincipalError(PolicyError):
+    """A user or node record is malformed (name, groups, roles, clearance, password length)."""
+
+
+class PrincipalExistsError(PolicyError):
+    """A principal with that name is already registered."""
+
+
+class PrincipalNotFoundError(NotFoundError):
+    """No user or node has that name."""
+
+
+class TokenNotFoundError(NotFoundError):
+    """No API token has that id."""
+
+
+class AccessDenied(PolicyError):
+    """The authorisation gate refused a request. Its message never says whether a forbidden
+    object exists."""
+
+
+class PolicySetError(ConfigError):
+    """The Cedar policy files or schema shipped with setu do not parse or validate."""
+
+
+class ConsentError(PolicyError):
+    """A third-party release consent is malformed, forged or signed by the wrong node."""
+
+
+class ConsentExpiredError(ConsentError):
+    """A third-party release consent is past its expiry."""
+
+
 __all__ = [
+    "AccessDenied",
     "AuditEntryNotFoundError",
     "AuditIntegrityError",
     "AuditSignerError",
+    "AuthenticationError",
     "BindingError",
+    "ConsentError",
+    "ConsentExpiredError",
     "ConsistencyProofError",
     "EquivalenceTableError",
     "InclusionProofError",
     "InvalidAuditEntryError",
     "InvalidLabelError",
+    "InvalidPrincipalError",
     "NodeIdentityError",
     "PartnerError",
     "PartnerNotFoundError",
+    "PolicySetError",
+    "PrincipalExistsError",
+    "PrincipalNotFoundError",
     "ProofDocumentError",
+    "TokenNotFoundError",
     "TreeHeadNotFoundError",
     "TreeHeadSignatureError",
     "UnmappedLevelError",
