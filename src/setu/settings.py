@@ -44,6 +44,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "setu.db in the data directory. PostgreSQL: postgresql+psycopg://user:pw@host/db.",
     ),
     SettingSpec(
+        "flush_interval_s",
+        "SETU_FLUSH_INTERVAL_S",
+        "Seconds an ingested row may wait in memory before it is written to the store (also "
+        "what a crash can lose). A positive number; default: 2.",
+    ),
+    SettingSpec(
         "actor",
         "SETU_ACTOR",
         "Name recorded as 'who' on every change to operational records. Default: login name.",
@@ -66,6 +72,24 @@ SETTINGS: tuple[SettingSpec, ...] = (
 )
 
 
+#: Default of the ``flush_interval_s`` setting (seconds).
+DEFAULT_FLUSH_INTERVAL_S = 2.0
+
+
+def parse_flush_interval_s(raw: str | float) -> float:
+    """A valid ``flush_interval_s`` (finite, > 0) from text or a number, or a ConfigError."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (0.0 < value < float("inf")):
+        raise ConfigError(
+            f"flush interval {raw!r} is not a positive number of seconds; "
+            "set SETU_FLUSH_INTERVAL_S to e.g. 2"
+        )
+    return value
+
+
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The per-user default data directory (XDG base directory convention)."""
     env = os.environ if environ is None else environ
@@ -79,6 +103,7 @@ class Settings:
 
     data_dir: Path
     database_url: str = field(default="")
+    flush_interval_s: float = DEFAULT_FLUSH_INTERVAL_S
 
     @property
     def ais_dir(self) -> Path:
@@ -115,4 +140,6 @@ def load_settings(
             f"database URL {url!r} is not a URL; use e.g. sqlite:///path/setu.db or "
             "postgresql+psycopg://user:password@host:5432/setu (SETU_DATABASE_URL)"
         )
-    return Settings(data_dir=path, database_url=url)
+    raw_flush = env.get("SETU_FLUSH_INTERVAL_S", "")
+    flush_s = parse_flush_interval_s(raw_flush) if raw_flush else DEFAULT_FLUSH_INTERVAL_S
+    return Settings(data_dir=path, database_url=url, flush_interval_s=flush_s)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from setu.errors import StoreError
-from setu.settings import Settings
+from setu.errors import ConfigError, StoreError
+from setu.settings import DEFAULT_FLUSH_INTERVAL_S, Settings
 
 #: Tables of the store: the decoded AIS families, plus rejects.
 FAMILIES: tuple[str, ...] = ("positions", "statics", "base_stations", "other")
@@ -24,6 +26,9 @@ TABLES: tuple[str, ...] = (*FAMILIES, "rejects")
 UNKNOWN_DAY = "unknown"
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _FLUSH_ROWS = 1_000_000
+
+#: A monotonic clock in seconds (``time.monotonic``); injectable so tests can move time.
+MonotonicClock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -128,9 +133,24 @@ class MaritimeStore:
         return str(self.table_dir(table) / "day=*" / "*.parquet")
 
     # -- writing --------------------------------------------------------------------------
-    def writer(self, *, flush_rows: int = _FLUSH_ROWS) -> StoreWriter:
-        """A buffered, deduplicating writer; use as a context manager (flushes on exit)."""
-        return StoreWriter(self, flush_rows=flush_rows)
+    def writer(
+        self,
+        *,
+        flush_rows: int = _FLUSH_ROWS,
+        flush_interval_s: float | None = DEFAULT_FLUSH_INTERVAL_S,
+        clock: MonotonicClock = time.monotonic,
+    ) -> StoreWriter:
+        """A buffered, deduplicating writer; use as a context manager (flushes on exit, also
+        when an exception passes through).
+
+        It flushes when ``flush_rows`` rows are buffered, and on any :meth:`StoreWriter.write`
+        call once the oldest buffered row has waited ``flush_interval_s`` seconds of ``clock``
+        (``None``: on size and at exit only). A live source that calls ``write`` at least once
+        per second, even with empty tables, so keeps what a crash can lose to that interval.
+        """
+        return StoreWriter(
+            self, flush_rows=flush_rows, flush_interval_s=flush_interval_s, clock=clock
+        )
 
     def write(self, tables: Mapping[str, pa.Table], rejects: pa.Table | None = None) -> WriteStats:
         """Write one batch and flush it at once (convenience for small inputs)."""
@@ -218,11 +238,33 @@ NO_DICTIONARY_COLUMNS = frozenset({"received_at", "line_no", "msg_hash", "lon", 
 
 
 class StoreWriter:
-    """Buffers rows per (table, day), drops duplicates, writes Parquet files atomically."""
+    """Buffers rows per (table, day), drops duplicates, writes Parquet files atomically.
 
-    def __init__(self, store: MaritimeStore, *, flush_rows: int) -> None:
+    Buffered rows are written on size (``flush_rows``), on age (``flush_interval_s`` of the
+    monotonic ``clock``, checked at every :meth:`write`) and on exit from the ``with`` block,
+    whether or not an exception passes through (the exception is re-raised after the flush).
+    """
+
+    def __init__(
+        self,
+        store: MaritimeStore,
+        *,
+        flush_rows: int = _FLUSH_ROWS,
+        flush_interval_s: float | None = DEFAULT_FLUSH_INTERVAL_S,
+        clock: MonotonicClock = time.monotonic,
+    ) -> None:
+        if flush_interval_s is not None and not (0.0 < flush_interval_s < math.inf):
+            raise ConfigError(
+                f"flush interval {flush_interval_s!r} s is not a positive number of seconds; "
+                "set SETU_FLUSH_INTERVAL_S to e.g. 2"
+            )
+        if flush_rows < 1:
+            raise ConfigError(f"flush_rows must be at least 1 (got {flush_rows})")
         self.store = store
         self.flush_rows = flush_rows
+        self.flush_interval_s = flush_interval_s
+        self._clock = clock
+        self._oldest_at: float | None = None
         self._buffers: dict[tuple[str, str], list[pa.Table]] = {}
         self._buffered_rows = 0
         self._keys: dict[tuple[str, str], np.ndarray] = {}
@@ -233,11 +275,21 @@ class StoreWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if exc[0] is None:
-            self.flush()
+        # Flush even when an exception passes through: what was read before a truncated file
+        # or an interrupt is kept. The exception itself propagates unchanged.
+        self.flush()
+
+    @property
+    def buffered_rows(self) -> int:
+        """Rows held in memory, not yet written."""
+        return self._buffered_rows
 
     def write(self, tables: Mapping[str, pa.Table], rejects: pa.Table | None = None) -> WriteStats:
-        """Add one batch; returns what it added and skipped as duplicates."""
+        """Add one batch; returns what it added and skipped as duplicates.
+
+        Flushes when the buffer is full or its oldest row is older than ``flush_interval_s``;
+        call it with empty tables (``write({})``) to let an idle live feed flush on time.
+        """
         stats = WriteStats()
         items = [(name, t) for name, t in tables.items() if t is not None and len(t)]
         if rejects is not None and len(rejects):
@@ -245,9 +297,16 @@ class StoreWriter:
         for name, table in items:
             stats = stats + self._add(name, table)
         self.stats = self.stats + stats
-        if self._buffered_rows >= self.flush_rows:
+        if self._buffered_rows and self._oldest_at is None:
+            self._oldest_at = self._clock()
+        if self._buffered_rows >= self.flush_rows or self._too_old():
             self.flush()
         return stats
+
+    def _too_old(self) -> bool:
+        if self.flush_interval_s is None or self._oldest_at is None:
+            return False
+        return self._clock() - self._oldest_at >= self.flush_interval_s
 
     def _add(self, name: str, table: pa.Table) -> WriteStats:
         self.store.table_dir(name)  # validates the name
@@ -288,11 +347,12 @@ class StoreWriter:
 
     def flush(self) -> None:
         """Write every buffered (table, day) as one new Parquet file."""
-        for (name, day), parts in sorted(self._buffers.items()):
-            table = pa.concat_tables(parts, promote_options="permissive")
-            self._write_file(name, day, table)
-        self._buffers.clear()
-        self._buffered_rows = 0
+        for slot in sorted(self._buffers):
+            table = pa.concat_tables(self._buffers[slot], promote_options="permissive")
+            self._write_file(*slot, table)
+            del self._buffers[slot]  # written: a later retry must not write it twice
+            self._buffered_rows -= table.num_rows
+        self._oldest_at = None
 
     def _write_file(self, name: str, day: str, table: pa.Table) -> None:
         if name != "rejects" and "mmsi" in table.column_names:
