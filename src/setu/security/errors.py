@@ -105,6 +105,11 @@ class AccessDenied(PolicyError):
     object exists."""
 
 
+class InvalidRequestError(PolicyError):
+    """A request to the authorisation gate is malformed (unknown purpose, naive time, an
+    unverified consent, no audit hook)."""
+
+
 class PolicySetError(ConfigError):
     """The Cedar policy files or schema shipped with setu do not parse or validate."""
 
@@ -132,6 +137,7 @@ __all__ = [
     "InvalidAuditEntryError",
     "InvalidLabelError",
     "InvalidPrincipalError",
+    "InvalidRequestError",
     "NodeIdentityError",
     "PartnerError",
     "PartnerNotFoundError",
