@@ -238,16 +238,16 @@ class Label:
 
 
 def _max_level(labels: list[Label], nation: str, top_rank: int, table: eq.EquivalenceTable) -> str:
-    """The level shown at ``top_rank``: the inputs' own level if they agree, else the row's
-    first level in ``nation``'s scheme (so the result is order-independent)."""
+    """The level shown at ``top_rank`` in ``nation``'s scheme: the inputs' own level if they all
+    agree, else the row's first level. An input of another nation counts as that first level
+    (its equivalent), so the result does not depend on how the inputs were grouped."""
+    first = eq.level_at(nation, top_rank, table)
     names = {
-        lb.classification
+        lb.classification if lb.originator_nation == nation else first
         for lb in labels
-        if lb.originator_nation == nation and eq.rank(nation, lb.classification, table) == top_rank
+        if eq.rank(lb.originator_nation, lb.classification, table) == top_rank
     }
-    if len(names) == 1:
-        return next(iter(names))
-    return eq.level_at(nation, top_rank, table)
+    return names.pop() if len(names) == 1 else first
 
 
 def derive(
