@@ -50,6 +50,19 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "what a crash can lose). A positive number; default: 2.",
     ),
     SettingSpec(
+        "feed_idle_timeout_s",
+        "SETU_FEED_IDLE_TIMEOUT_S",
+        "Seconds a connected TCP feed may stay silent before it is closed and reconnected (a "
+        "stalled feed or a half-open connection). 0 turns it off; default: 60.",
+    ),
+    SettingSpec(
+        "udp_receive_buffer_bytes",
+        "SETU_UDP_RECEIVE_BUFFER_BYTES",
+        "Receive buffer asked of the kernel for a UDP feed, in bytes (capped by "
+        "net.core.rmem_max unless setu may force it); datagrams arriving while it is full are "
+        "dropped and counted. Default: 8388608 (8 MiB).",
+    ),
+    SettingSpec(
         "actor",
         "SETU_ACTOR",
         "Name recorded as 'who' on every change to operational records. Default: login name.",
@@ -90,6 +103,34 @@ def parse_flush_interval_s(raw: str | float) -> float:
     return value
 
 
+#: Default of ``feed_idle_timeout_s`` (the reason is in :mod:`setu.ingest.live`).
+DEFAULT_FEED_IDLE_TIMEOUT_S = 60.0
+#: Default of ``udp_receive_buffer_bytes`` (the reason is in :mod:`setu.ingest.udp`).
+DEFAULT_UDP_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024
+
+
+def _feed_settings(env: Mapping[str, str]) -> tuple[float, int]:
+    """The live-feed settings from the environment, validated: (idle timeout s, UDP buffer)."""
+    raw_idle = env.get("SETU_FEED_IDLE_TIMEOUT_S", "")
+    raw_buffer = env.get("SETU_UDP_RECEIVE_BUFFER_BYTES", "")
+    try:
+        idle_s = float(raw_idle) if raw_idle else DEFAULT_FEED_IDLE_TIMEOUT_S
+    except ValueError:
+        idle_s = float("nan")
+    if not 0.0 <= idle_s < float("inf"):
+        raise ConfigError(
+            f"SETU_FEED_IDLE_TIMEOUT_S={raw_idle!r} is not a number of seconds >= 0; "
+            "set it to e.g. 60 (0 turns the idle timeout off)"
+        )
+    buffer = int(raw_buffer) if raw_buffer.strip().isdigit() else DEFAULT_UDP_RECEIVE_BUFFER_BYTES
+    if raw_buffer and (not raw_buffer.strip().isdigit() or buffer < 1):
+        raise ConfigError(
+            f"SETU_UDP_RECEIVE_BUFFER_BYTES={raw_buffer!r} is not a positive number of bytes; "
+            "set it to e.g. 8388608 (8 MiB)"
+        )
+    return idle_s, buffer
+
+
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The per-user default data directory (XDG base directory convention)."""
     env = os.environ if environ is None else environ
@@ -104,6 +145,8 @@ class Settings:
     data_dir: Path
     database_url: str = field(default="")
     flush_interval_s: float = DEFAULT_FLUSH_INTERVAL_S
+    feed_idle_timeout_s: float = DEFAULT_FEED_IDLE_TIMEOUT_S
+    udp_receive_buffer_bytes: int = DEFAULT_UDP_RECEIVE_BUFFER_BYTES
 
     @property
     def ais_dir(self) -> Path:
@@ -142,4 +185,11 @@ def load_settings(
         )
     raw_flush = env.get("SETU_FLUSH_INTERVAL_S", "")
     flush_s = parse_flush_interval_s(raw_flush) if raw_flush else DEFAULT_FLUSH_INTERVAL_S
-    return Settings(data_dir=path, database_url=url, flush_interval_s=flush_s)
+    idle_s, udp_buffer = _feed_settings(env)
+    return Settings(
+        data_dir=path,
+        database_url=url,
+        flush_interval_s=flush_s,
+        feed_idle_timeout_s=idle_s,
+        udp_receive_buffer_bytes=udp_buffer,
+    )
