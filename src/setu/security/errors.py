@@ -38,6 +38,10 @@ class PartnerNotFoundError(NotFoundError):
     """No partner with that name is registered."""
 
 
+class SignerNotOriginatorError(PolicyError):
+    """A node was asked to bind a label whose originator is another node or nation."""
+
+
 class AuditIntegrityError(IntegrityError):
     """The disclosure log failed verification; ``index`` is the first entry known to be bad
     (None when the failure is not tied to one entry, e.g. a tree head's signature)."""
@@ -145,6 +149,7 @@ __all__ = [
     "PrincipalExistsError",
     "PrincipalNotFoundError",
     "ProofDocumentError",
+    "SignerNotOriginatorError",
     "TokenNotFoundError",
     "TreeHeadNotFoundError",
     "TreeHeadSignatureError",
