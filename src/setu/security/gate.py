@@ -310,8 +310,9 @@ def default_policies() -> GatePolicies:
 
 
 def _principal_entity(principal: Principal) -> dict[str, Any]:
+    table = eq.default_table()
     try:
-        clearance = eq.rank(principal.nation, principal.clearance)
+        clearance = eq.rank(principal.nation, principal.clearance, table)
         mapped = True
     except UnmappedLevelError:
         clearance, mapped = 0, False
@@ -322,6 +323,7 @@ def _principal_entity(principal: Principal) -> dict[str, Any]:
             "nation": principal.nation,
             "clearance_rank": clearance,
             "clearance_mapped": mapped,
+            "third_nation": principal.nation not in table.governments,
             "need_to_know": sorted(principal.purposes),
             "roles": sorted(r.value for r in principal.roles),
             "contractor": principal.contractor,
