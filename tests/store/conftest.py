@@ -21,10 +21,11 @@ def rows_table(schema: pa.Schema, rows: list[dict]) -> pa.Table:
 
 
 def position_rows(first_hash: int, n: int, *, at: datetime = T0, mmsi: int = 419000001) -> pa.Table:
-    """``n`` distinct position reports (hashes ``first_hash``…, one second apart from ``at``)."""
+    """``n`` distinct position reports: hash ``h`` for h in ``first_hash``… received ``h``
+    seconds after ``at`` (so the same ``h`` is the same stored row)."""
     rows = [
         {
-            "received_at": at + timedelta(seconds=i),
+            "received_at": at + timedelta(seconds=first_hash + i),
             "mmsi": mmsi,
             "msg_type": 1,
             "repeat": 0,

@@ -16,5 +16,6 @@ checked against the keys already stored for that day.
 """
 
 from setu.store.dataset import MaritimeStore, WriteStats, open_store
+from setu.store.writer import StoreWriter
 
-__all__ = ["MaritimeStore", "WriteStats", "open_store"]
+__all__ = ["MaritimeStore", "StoreWriter", "WriteStats", "open_store"]

@@ -1,34 +1,55 @@
-"""Writing and reading the day-partitioned Parquet dataset, with idempotent dedupe."""
+"""Writing and reading the day-partitioned Parquet dataset, with idempotent dedupe.
+
+Writing is done by :class:`setu.store.writer.StoreWriter`; the layout, the per-day lock and temp
+files are declared in :mod:`setu.store.layout`.
+"""
 
 from __future__ import annotations
 
-import math
-import os
 import time
-import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from setu.errors import ConfigError, StoreError
+from setu.errors import StoreError
 from setu.settings import DEFAULT_FLUSH_INTERVAL_S, Settings
+from setu.store.layout import (
+    FAMILIES,
+    NO_DICTIONARY_COLUMNS,
+    TABLES,
+    UNKNOWN_DAY,
+    day_dirs,
+    parquet_files,
+)
 
-#: Tables of the store: the decoded AIS families, plus rejects.
-FAMILIES: tuple[str, ...] = ("positions", "statics", "base_stations", "other")
-TABLES: tuple[str, ...] = (*FAMILIES, "rejects")
-UNKNOWN_DAY = "unknown"
+if TYPE_CHECKING:
+    from setu.store.writer import MonotonicClock, StoreWriter
+
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_FLUSH_ROWS = 1_000_000
+_FLUSH_ROWS = 1_000_000  # rows buffered before a flush on size
+_KEY_COLUMNS = {"rejects": ["origin", "line_no", "raw"]}
+_MESSAGE_KEY_COLUMNS = ["msg_hash", "received_at"]
 
-#: A monotonic clock in seconds (``time.monotonic``); injectable so tests can move time.
-MonotonicClock = Callable[[], float]
+__all__ = [
+    "FAMILIES",
+    "NO_DICTIONARY_COLUMNS",
+    "TABLES",
+    "UNKNOWN_DAY",
+    "MaritimeStore",
+    "WriteStats",
+    "damaged_file_error",
+    "day_labels",
+    "dedupe_keys",
+    "open_store",
+    "read_keys",
+]
 
 
 @dataclass(frozen=True)
@@ -94,7 +115,8 @@ def dedupe_keys(table_name: str, table: pa.Table) -> np.ndarray:
         return hashes ^ (times.astype(np.int64).view(np.uint64) * _MIX)
 
 
-def _day_labels(table: pa.Table) -> pa.Array:
+def day_labels(table: pa.Table) -> pa.Array:
+    """The day partition (``YYYY-MM-DD`` UTC, or ``unknown``) of every row."""
     times = table["received_at"].combine_chunks()
     labels = pc.strftime(times, format="%Y-%m-%d") if len(times) else pa.array([], pa.string())
     return pc.fill_null(labels, UNKNOWN_DAY)
@@ -117,16 +139,11 @@ class MaritimeStore:
         return self.root / table
 
     def files(self, table: str) -> list[Path]:
-        directory = self.table_dir(table)
-        if not directory.is_dir():
-            return []
-        return sorted(directory.glob("day=*/*.parquet"))
+        """Committed Parquet files of one table (temp files of writers never appear)."""
+        return [p for d in day_dirs(self.table_dir(table)) for p in parquet_files(d)]
 
     def days(self, table: str = "positions") -> list[str]:
-        directory = self.table_dir(table)
-        if not directory.is_dir():
-            return []
-        return sorted(p.name.removeprefix("day=") for p in directory.glob("day=*") if p.is_dir())
+        return [p.name.removeprefix("day=") for p in day_dirs(self.table_dir(table))]
 
     def glob(self, table: str) -> str:
         """The glob DuckDB reads for ``table``."""
@@ -148,6 +165,8 @@ class MaritimeStore:
         (``None``: on size and at exit only). A live source that calls ``write`` at least once
         per second, even with empty tables, so keeps what a crash can lose to that interval.
         """
+        from setu.store.writer import StoreWriter
+
         return StoreWriter(
             self, flush_rows=flush_rows, flush_interval_s=flush_interval_s, clock=clock
         )
@@ -161,17 +180,7 @@ class MaritimeStore:
     def existing_keys(self, table: str, day: str) -> np.ndarray:
         """Sorted dedupe keys already stored for one day of one table."""
         directory = self.table_dir(table) / f"day={day}"
-        if not directory.is_dir():
-            return np.zeros(0, np.uint64)
-        columns = (
-            ["origin", "line_no", "raw"] if table == "rejects" else ["msg_hash", "received_at"]
-        )
-        parts = []
-        for path in sorted(directory.glob("*.parquet")):
-            try:
-                parts.append(dedupe_keys(table, pq.read_table(path, columns=columns)))
-            except (OSError, pa.ArrowException) as exc:
-                raise StoreError(f"cannot read {path}: {exc}; remove or repair the file") from exc
+        parts = [read_keys(table, path) for path in parquet_files(directory)]
         return np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.uint64)
 
     # -- reading --------------------------------------------------------------------------
@@ -183,11 +192,13 @@ class MaritimeStore:
 
             schema = table_schema(table)
             return schema.empty_table() if columns is None else schema.empty_table().select(columns)
-        try:
-            parts = [pq.read_table(p, columns=list(columns) if columns else None) for p in paths]
-            return pa.concat_tables(parts, promote_options="permissive")
-        except (OSError, pa.ArrowException) as exc:
-            raise StoreError(f"cannot read table {table}: {exc}") from exc
+        parts = []
+        for path in paths:
+            try:
+                parts.append(pq.read_table(path, columns=list(columns) if columns else None))
+            except (OSError, pa.ArrowException) as exc:
+                raise damaged_file_error(path, exc) from exc
+        return pa.concat_tables(parts, promote_options="permissive")
 
     def positions(
         self,
@@ -226,156 +237,31 @@ class MaritimeStore:
         for table in TABLES:
             total = 0
             for path in self.files(table):
-                total += pq.ParquetFile(path).metadata.num_rows
+                try:
+                    total += pq.ParquetFile(path).metadata.num_rows
+                except (OSError, pa.ArrowException) as exc:
+                    raise damaged_file_error(path, exc) from exc
             out[table] = total
         return out
 
 
-#: Columns with (nearly) a distinct value per row: dictionary encoding only costs time there
-#: (measured in benchmarks/decode.py: Parquet stage 0.79 s -> 0.53 s per 1M messages together
-#: with the system allocator, which is faster than PyArrow's default for these writes).
-NO_DICTIONARY_COLUMNS = frozenset({"received_at", "line_no", "msg_hash", "lon", "lat", "radio"})
+def read_keys(table: str, path: Path) -> np.ndarray:
+    """Dedupe keys of one stored file (FileNotFoundError passes: the file was moved away)."""
+    columns = _KEY_COLUMNS.get(table, _MESSAGE_KEY_COLUMNS)
+    try:
+        return dedupe_keys(table, pq.read_table(path, columns=columns))
+    except FileNotFoundError:
+        raise
+    except (OSError, pa.ArrowException, KeyError) as exc:
+        raise damaged_file_error(path, exc) from exc
 
 
-class StoreWriter:
-    """Buffers rows per (table, day), drops duplicates, writes Parquet files atomically.
-
-    Buffered rows are written on size (``flush_rows``), on age (``flush_interval_s`` of the
-    monotonic ``clock``, checked at every :meth:`write`) and on exit from the ``with`` block,
-    whether or not an exception passes through (the exception is re-raised after the flush).
-    """
-
-    def __init__(
-        self,
-        store: MaritimeStore,
-        *,
-        flush_rows: int = _FLUSH_ROWS,
-        flush_interval_s: float | None = DEFAULT_FLUSH_INTERVAL_S,
-        clock: MonotonicClock = time.monotonic,
-    ) -> None:
-        if flush_interval_s is not None and not (0.0 < flush_interval_s < math.inf):
-            raise ConfigError(
-                f"flush interval {flush_interval_s!r} s is not a positive number of seconds; "
-                "set SETU_FLUSH_INTERVAL_S to e.g. 2"
-            )
-        if flush_rows < 1:
-            raise ConfigError(f"flush_rows must be at least 1 (got {flush_rows})")
-        self.store = store
-        self.flush_rows = flush_rows
-        self.flush_interval_s = flush_interval_s
-        self._clock = clock
-        self._oldest_at: float | None = None
-        self._buffers: dict[tuple[str, str], list[pa.Table]] = {}
-        self._buffered_rows = 0
-        self._keys: dict[tuple[str, str], np.ndarray] = {}
-        self._pending_keys: dict[tuple[str, str], list[np.ndarray]] = {}
-        self.stats = WriteStats()
-
-    def __enter__(self) -> StoreWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        # Flush even when an exception passes through: what was read before a truncated file
-        # or an interrupt is kept. The exception itself propagates unchanged.
-        self.flush()
-
-    @property
-    def buffered_rows(self) -> int:
-        """Rows held in memory, not yet written."""
-        return self._buffered_rows
-
-    def write(self, tables: Mapping[str, pa.Table], rejects: pa.Table | None = None) -> WriteStats:
-        """Add one batch; returns what it added and skipped as duplicates.
-
-        Flushes when the buffer is full or its oldest row is older than ``flush_interval_s``;
-        call it with empty tables (``write({})``) to let an idle live feed flush on time.
-        """
-        stats = WriteStats()
-        items = [(name, t) for name, t in tables.items() if t is not None and len(t)]
-        if rejects is not None and len(rejects):
-            items.append(("rejects", rejects))
-        for name, table in items:
-            stats = stats + self._add(name, table)
-        self.stats = self.stats + stats
-        if self._buffered_rows and self._oldest_at is None:
-            self._oldest_at = self._clock()
-        if self._buffered_rows >= self.flush_rows or self._too_old():
-            self.flush()
-        return stats
-
-    def _too_old(self) -> bool:
-        if self.flush_interval_s is None or self._oldest_at is None:
-            return False
-        return self._clock() - self._oldest_at >= self.flush_interval_s
-
-    def _add(self, name: str, table: pa.Table) -> WriteStats:
-        self.store.table_dir(name)  # validates the name
-        days = _day_labels(table)
-        keys = dedupe_keys(name, table)
-        added = dups = 0
-        for day in pc.unique(days).to_pylist():
-            mask = pc.equal(days, day).to_numpy(zero_copy_only=False)
-            part_keys = keys[mask]
-            fresh = self._fresh(name, day, part_keys)
-            sel = np.flatnonzero(mask)[fresh]
-            dups += int(mask.sum()) - len(sel)
-            if len(sel):
-                self._buffers.setdefault((name, day), []).append(table.take(pa.array(sel)))
-                self._pending_keys.setdefault((name, day), []).append(part_keys[fresh])
-                self._buffered_rows += len(sel)
-                added += len(sel)
-        return WriteStats({name: added}, {name: dups})
-
-    def _fresh(self, name: str, day: str, keys: np.ndarray) -> np.ndarray:
-        """Mask of keys neither stored nor seen earlier in this batch or session."""
-        slot = (name, day)
-        if slot not in self._keys:
-            self._keys[slot] = self.store.existing_keys(name, day)
-        pending = self._pending_keys.get(slot)
-        if pending:
-            merged = np.sort(np.concatenate([self._keys[slot], *pending]))
-            self._keys[slot] = merged
-            self._pending_keys[slot] = []
-        known = self._keys[slot]
-        idx = np.searchsorted(known, keys)
-        idx[idx >= len(known)] = 0
-        seen = (known[idx] == keys) if len(known) else np.zeros(len(keys), bool)
-        _, first = np.unique(keys, return_index=True)
-        first_mask = np.zeros(len(keys), bool)
-        first_mask[first] = True
-        return ~seen & first_mask
-
-    def flush(self) -> None:
-        """Write every buffered (table, day) as one new Parquet file."""
-        for slot in sorted(self._buffers):
-            table = pa.concat_tables(self._buffers[slot], promote_options="permissive")
-            self._write_file(*slot, table)
-            del self._buffers[slot]  # written: a later retry must not write it twice
-            self._buffered_rows -= table.num_rows
-        self._oldest_at = None
-
-    def _write_file(self, name: str, day: str, table: pa.Table) -> None:
-        if name != "rejects" and "mmsi" in table.column_names:
-            table = table.sort_by([("mmsi", "ascending"), ("received_at", "ascending")])
-        directory = self.store.table_dir(name) / f"day={day}"
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            n = len(list(directory.glob("*.parquet")))
-            final = directory / f"part-{n:05d}-{uuid.uuid4().hex[:12]}.parquet"
-            tmp = final.with_suffix(".parquet.tmp")
-            pq.write_table(
-                table,
-                tmp,
-                compression="zstd",
-                row_group_size=256_000,
-                use_dictionary=[c for c in table.column_names if c not in NO_DICTIONARY_COLUMNS],
-                memory_pool=pa.system_memory_pool(),
-            )
-            os.replace(tmp, final)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot write to {directory}: {exc}; check space and permissions"
-            ) from exc
+def damaged_file_error(path: Path, exc: BaseException) -> StoreError:
+    """The error for a stored file that cannot be read: which file, and what to do."""
+    return StoreError(
+        f"cannot read stored file {path}: {exc}; run `setu store check` to list damaged "
+        "files and `setu store repair` to quarantine them"
+    )
 
 
 def open_store(settings: Settings) -> MaritimeStore:
