@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
 from setu.coop.models import Agreement, AgreementStatus
@@ -44,7 +45,8 @@ def test_migrations_match_the_models(db_url: str) -> None:
 def test_script_location_is_package_data() -> None:
     config = alembic_config()
     assert config.get_main_option("script_location") == "setu.db:migrations"
-    assert head_revision() == "0001"
+    # One line of migrations: two revisions on one parent would leave `upgrade` no head to go to.
+    assert ScriptDirectory.from_config(config).get_heads() == [head_revision()]
 
 
 def test_default_database_is_sqlite_in_data_dir(tmp_path: Path) -> None:
@@ -135,14 +137,26 @@ def test_naive_datetimes_are_refused(db_url: str) -> None:
         db.dispose()
 
 
-def test_database_errors_become_store_errors(db_url: str) -> None:
+def test_duplicate_key_says_it_exists_not_that_the_database_is_unreachable(db_url: str) -> None:
+    # Regression: every database error said "check that the database is reachable".
     db = open_database(db_url)
     try:
         with db.session() as s:
             s.add(_agreement("dup", NOW))
-        with pytest.raises(StoreError, match="failed: IntegrityError"), db.session() as s:
+        with pytest.raises(ValidationError, match="already exists") as caught, db.session() as s:
             s.add(_agreement("dup", NOW))
-        with pytest.raises(StoreError), db.session() as s:
+        assert "reachable" not in str(caught.value)
+        assert "not saved" in str(caught.value)
+        with db.session(write=False) as s:
+            assert len(s.scalars(select(Agreement)).all()) == 1
+    finally:
+        db.dispose()
+
+
+def test_missing_table_says_the_schema_lacks_it(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        with pytest.raises(StoreError, match="lacks part of setu's schema"), db.session() as s:
             s.execute(text("SELECT * FROM no_such_table"))
     finally:
         db.dispose()

@@ -3,7 +3,20 @@
 :func:`open_database` builds a :class:`Database` from settings or a URL, creating the SQLite
 file's directory when needed and upgrading the schema to the newest migration on first use.
 :meth:`Database.session` is a unit of work: it commits on success, rolls back on error, and
-translates SQLAlchemy errors into :class:`~setu.errors.StoreError`.
+translates database errors by what they are (:mod:`setu.db.translate`).
+
+Concurrency. Several setu processes may use one database at once:
+
+- SQLite: pysqlite's own transaction handling is switched off and setu emits ``BEGIN`` itself:
+  ``BEGIN IMMEDIATE`` for a writing unit of work, so it takes the database's write lock before
+  its first read and every writer works on what the previous one committed; ``BEGIN`` (deferred)
+  for a reading one. A writer waits up to ``SQLITE_BUSY_TIMEOUT_S`` for the lock.
+- PostgreSQL: a reading unit of work runs at REPEATABLE READ (one snapshot for all its
+  reads); a writing unit of work that names a lock (``session(lock="acsa")``) holds that
+  lock's row in ``setu_counter`` until it commits (:func:`setu.db.counters.hold`).
+
+Every session also checks, before anything is flushed, that each value fits its column as
+declared in the model (:mod:`setu.db.limits`), so SQLite refuses what PostgreSQL would.
 """
 
 from __future__ import annotations
@@ -19,19 +32,36 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from setu.db.limits import check_flush
+from setu.db.translate import SQLITE_BUSY_TIMEOUT_S, translate
 from setu.errors import ConfigError, SetuError, StoreError
 from setu.settings import Settings
 
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+#: Execution option marking a connection whose transaction will write (SQLite: BEGIN IMMEDIATE).
+WRITE_OPTION = "setu_write"
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys on and its directory created."""
+def _sqlite_connect(busy_timeout_s: float) -> Any:
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        # setu emits BEGIN itself (_sqlite_begin); pysqlite would otherwise defer it to the
+        # first INSERT, so the reads before it would not be part of the transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        cursor.close()
+
+    return connect
+
+
+def _sqlite_begin(connection: Any) -> None:
+    writing = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def create_db_engine(url: str, *, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys on, a busy timeout (how long a writer
+    waits for another's lock) and its directory created."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -44,7 +74,8 @@ def create_db_engine(url: str) -> Engine:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(parsed)
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_connect(busy_timeout_s))
+            event.listen(engine, "begin", _sqlite_begin)
             return engine
         return create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
@@ -72,10 +103,24 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commit on success, roll back and translate errors on failure."""
+    def session(self, *, write: bool = True, lock: str | None = None) -> Iterator[Session]:
+        """A unit of work: commit on success, roll back and translate errors on failure.
+
+        ``write=False`` for a unit of work that only reads: no write lock is taken, and all its
+        reads see one snapshot (SQLite: a deferred transaction; PostgreSQL: REPEATABLE READ).
+        ``lock`` names a write lock held from the start to the end of the unit of work, so
+        units of work that read, compute and write under the same name run one at a time.
+        """
         session = self.sessions()
         try:
+            if write or lock:
+                session.connection(execution_options={WRITE_OPTION: True})
+            elif self.dialect == "postgresql":  # one snapshot for every read of the unit
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            if lock:
+                from setu.db.counters import hold
+
+                hold(session, lock)
             yield session
             session.commit()
         except SetuError:
@@ -86,11 +131,7 @@ class Database:
             original = getattr(exc, "orig", None)
             if isinstance(original, SetuError):  # a column type refused a value
                 raise original from exc
-            raise StoreError(
-                f"operational database {self.url} failed: {exc.__class__.__name__}: "
-                f"{str(exc).splitlines()[0]}; check that the database is reachable and its "
-                "schema is current (any setu command upgrades it)"
-            ) from exc
+            raise translate(exc, self.url) from exc
         except BaseException:
             session.rollback()
             raise
@@ -101,7 +142,12 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(settings_or_url: Settings | str, *, upgrade_schema: bool = True) -> Database:
+def open_database(
+    settings_or_url: Settings | str,
+    *,
+    upgrade_schema: bool = True,
+    busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S,
+) -> Database:
     """Open the operational database, upgrading its schema to the newest migration."""
     from setu.db.migrate import upgrade
 
@@ -110,8 +156,9 @@ def open_database(settings_or_url: Settings | str, *, upgrade_schema: bool = Tru
         if isinstance(settings_or_url, Settings)
         else settings_or_url
     )
-    engine = create_db_engine(url)
+    engine = create_db_engine(url, busy_timeout_s=busy_timeout_s)
     if upgrade_schema:
         upgrade(engine)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", check_flush)
     return Database(engine=engine, sessions=factory)

@@ -21,6 +21,23 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from setu.errors import ValidationError
 
 
+def check_decimal(value: Decimal, what: str, precision: int, scale: int) -> Decimal:
+    """``value`` when it fits ``NUMERIC(precision, scale)``; ValidationError otherwise."""
+    if not value.is_finite():
+        raise ValidationError(f"{what} {value} is not a finite number")
+    whole = precision - scale
+    if abs(value) >= Decimal(10) ** whole:
+        raise ValidationError(
+            f"{what} {value:.6g} is too large: at most {whole} digits are kept before the "
+            f"decimal point (below {Decimal(10) ** whole:,.0f})"
+        )
+    if value.quantize(Decimal(1).scaleb(-scale)) != value:  # exact: |value| < 10**whole
+        raise ValidationError(
+            f"{what} {value} has more than {scale} decimal places; at most {scale} are kept"
+        )
+    return value
+
+
 class Money(TypeDecorator[Decimal]):
     """An exact decimal: ``NUMERIC(precision, scale)`` on PostgreSQL, decimal text on SQLite."""
 
@@ -48,6 +65,7 @@ class Money(TypeDecorator[Decimal]):
             raise ValidationError(f"{value!r} is not a decimal number") from exc
         if not number.is_finite():
             raise ValidationError(f"{value!r} is not a finite decimal number")
+        check_decimal(number, "amount", self.precision, self.scale)
         return str(number) if dialect.name == "sqlite" else number
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:

@@ -6,11 +6,12 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import setu.coop.models
+import setu.db.counters
 import setu.logistics.models
 from setu.db.base import Base
 
 # Importing the model modules registers their tables on Base.metadata.
-MODEL_MODULES = (setu.coop.models, setu.logistics.models)
+MODEL_MODULES = (setu.coop.models, setu.db.counters, setu.logistics.models)
 target_metadata = Base.metadata
 
 
@@ -20,6 +21,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        on_version_apply=context.config.attributes.get("on_version_apply"),
     )
     with context.begin_transaction():
         context.run_migrations()
