@@ -65,11 +65,13 @@ def test_a_held_write_lock_makes_another_writer_wait_and_then_say_locked(db, db_
     other_url = db_url if db.dialect == "sqlite" else _lock_timeout_url(db_url)
     other = open_database(other_url, busy_timeout_s=0)
     try:
-        with db.session(lock="ledger"):
-            with pytest.raises(StoreError, match="stayed locked") as caught:
-                with other.session(lock="ledger"):
-                    pass
-            assert "reachable" not in str(caught.value)
+        with (
+            db.session(lock="ledger"),
+            pytest.raises(StoreError, match="stayed locked") as caught,
+            other.session(lock="ledger"),
+        ):
+            pass
+        assert "reachable" not in str(caught.value)
         with other.session(lock="ledger"):  # released at commit
             pass
     finally:
