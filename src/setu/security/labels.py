@@ -119,6 +119,11 @@ def _string_set(value: object, what: str) -> frozenset[str]:
     return frozenset(items)
 
 
+def canonical_json(obj: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8 without ``\\u`` escapes: the byte form setu signs."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def format_time(at: datetime) -> str:
     """RFC 3339 in UTC with ``Z`` and microseconds, e.g. ``2025-01-02T03:04:05.000006Z``."""
     return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
@@ -232,9 +237,7 @@ class Label:
 
     def canonical_bytes(self) -> bytes:
         """Deterministic JSON: sorted keys and sets, no whitespace, UTF-8 (not \\u escapes)."""
-        return json.dumps(
-            self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode("utf-8")
+        return canonical_json(self.to_dict())
 
 
 def _max_level(labels: list[Label], nation: str, top_rank: int, table: eq.EquivalenceTable) -> str:
@@ -345,6 +348,7 @@ __all__ = [
     "Originator",
     "Purpose",
     "RecipientView",
+    "canonical_json",
     "derive",
     "format_time",
     "parse_time",

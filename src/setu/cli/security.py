@@ -1,0 +1,160 @@
+"""``setu node …`` and ``setu partner …`` (this node's identity and its partner nodes).
+
+Thin commands over :mod:`setu.security.node` and :mod:`setu.security.partners`; the
+disclosure log (``setu audit``) and principals (``setu users``) register here too. Every
+listing takes ``--json``; data is shown in :class:`rich.text.Text` cells, never as markup.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from setu.cli._common import console, print_json, settings_from
+
+node_app = typer.Typer(
+    name="node", help="This node's identity (signing key, TLS certificate).", no_args_is_help=True
+)
+partner_app = typer.Typer(
+    name="partner", help="Partner nodes and their trusted public keys.", no_args_is_help=True
+)
+
+JSON_OPT = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+_NODE_ROWS = (
+    ("nation", "nation"),
+    ("name", "name"),
+    ("host", "host"),
+    ("created", "created_at"),
+    ("signing key id (RFC 7638)", "signing_key_id"),
+    ("TLS certificate SHA-256", "tls_cert_sha256"),
+    ("TLS valid until", "tls_not_after"),
+    ("directory", "directory"),
+)
+_PARTNER_COLS = ("nation", "name", "host", "signing_key_id", "tls_cert_sha256", "added_at")
+
+
+def _pairs(data: Mapping[str, Any], title: str) -> Table:
+    table = Table(title=Text(title), show_header=False)
+    table.add_column(Text("field"), style="bold")
+    table.add_column(Text("value"), overflow="fold")
+    for label, key in _NODE_ROWS:
+        if key in data:
+            table.add_row(Text(label), Text(str(data[key])))
+    return table
+
+
+def _rows(columns: Iterable[str], rows: Iterable[Mapping[str, Any]], title: str) -> Table:
+    cols = list(columns)
+    table = Table(title=Text(title))
+    for col in cols:
+        table.add_column(Text(col), overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(str(row[col])) for col in cols))
+    return table
+
+
+@node_app.command("init")
+def node_init(
+    ctx: typer.Context,
+    nation: str = typer.Option(..., "--nation", help="IND or JPN."),
+    name: str = typer.Option(..., "--name", help="Node name (letters, digits, . _ -)."),
+    host: str = typer.Option("localhost", "--host", help="Extra SubjectAltName for TLS."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing identity."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Create this node's Ed25519 signing key and ECDSA P-256 TLS certificate."""
+    from setu.security.node import init_node
+
+    identity = init_node(
+        settings_from(ctx).data_dir, nation=nation.upper(), name=name, host=host, force=force
+    )
+    _print_node(identity.summary(), as_json, "node created")
+
+
+@node_app.command("show")
+def node_show(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
+    """Nation, name and fingerprints of this node (to read out to a partner)."""
+    from setu.security.node import load_node
+
+    _print_node(load_node(settings_from(ctx)).summary(), as_json, "this node")
+
+
+def _print_node(summary: dict[str, Any], as_json: bool, title: str) -> None:
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(_pairs(summary, title))
+
+
+@node_app.command("export-public")
+def node_export_public(
+    ctx: typer.Context,
+    out: Path = typer.Argument(..., help="File to write the public bundle to ('-': stdout)."),
+) -> None:
+    """Write this node's public bundle (TLS certificate, Ed25519 public key, fingerprints)."""
+    from setu.security.node import export_public, load_node
+
+    bundle = export_public(load_node(settings_from(ctx)))
+    text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    if str(out) == "-":
+        print_json(bundle)
+        return
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, out)
+    console.print(Text(f"wrote {out}; fingerprints for the partner to compare:"))
+    console.print(Text(f"  signing key id  {bundle['signing_key_id']}"))
+    console.print(Text(f"  TLS certificate {bundle['tls_cert_sha256']}"))
+
+
+@partner_app.command("add")
+def partner_add(
+    ctx: typer.Context,
+    bundle: Path = typer.Argument(..., help="The partner's bundle from `setu node export-public`."),
+    nation: str = typer.Option(..., "--nation", help="The partner's nation (trigraph)."),
+    name: str = typer.Option(..., "--name", help="The partner's node name."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Trust a partner node's keys (compare its fingerprints by a second channel first)."""
+    from setu.security.partners import add_partner
+
+    partner = add_partner(settings_from(ctx).data_dir, bundle, nation=nation.upper(), name=name)
+    if as_json:
+        print_json(partner.summary())
+    else:
+        console.print(_rows(_PARTNER_COLS, [partner.summary()], "partner added"))
+
+
+@partner_app.command("list")
+def partner_list(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
+    """Partner nodes whose keys this node trusts."""
+    from setu.security.partners import list_partners
+
+    rows = [p.summary() for p in list_partners(settings_from(ctx).data_dir)]
+    if as_json:
+        print_json(rows)
+    else:
+        console.print(_rows(_PARTNER_COLS, rows, f"{len(rows)} partner(s)"))
+
+
+@partner_app.command("remove")
+def partner_remove(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
+    """Stop trusting a partner node's keys (e.g. before importing rotated ones)."""
+    from setu.security.partners import remove_partner
+
+    removed = remove_partner(settings_from(ctx).data_dir, name)
+    console.print(Text(f"removed partner {removed.nation}/{removed.name}"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the security command groups to the root ``setu`` app."""
+    app.add_typer(node_app, name="node")
+    app.add_typer(partner_app, name="partner")
