@@ -82,6 +82,18 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "SETU_ACSA_EXCHANGE_DAYS",
         "Days to settle an ACSA order by equal-value exchange. Default: 365.",
     ),
+    SettingSpec(
+        "time_min",
+        "SETU_TIME_MIN",
+        "Earliest plausible AIS receive time (ISO-8601 date or time, UTC); earlier times in the "
+        "input are rejected as implausible_time. Default: 1990-01-01.",
+    ),
+    SettingSpec(
+        "time_max_ahead_s",
+        "SETU_TIME_MAX_AHEAD_S",
+        "Seconds a receive time may lie ahead of the clock; later times are rejected as "
+        "implausible_time. Default: 86400 (one day).",
+    ),
 )
 
 
