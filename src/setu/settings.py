@@ -94,6 +94,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Seconds a receive time may lie ahead of the clock; later times are rejected as "
         "implausible_time. Default: 86400 (one day).",
     ),
+    SettingSpec(
+        "equivalence_table",
+        "SETU_EQUIVALENCE_TABLE",
+        "TOML file replacing the shipped India–Japan equivalence table of classification "
+        "levels (setu/security/equivalence.toml, a proposal from public texts). Default: shipped.",
+    ),
 )
 
 
