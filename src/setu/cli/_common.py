@@ -1,21 +1,92 @@
-"""Shared CLI plumbing: settings from the context, consoles, JSON output."""
+"""Shared CLI plumbing: settings from the context, consoles that show data literally, JSON output.
+
+Everything setu prints for a person goes through :data:`console` or :data:`err_console`. On
+them a ``str`` is always literal text: no Rich markup, no ``:emoji:`` codes, no highlighting, and
+control characters (C0, DEL, C1, ESC sequences), bidirectional controls (U+202E …), line and
+paragraph separators and lone surrogates are shown as visible escapes (``\\x1b``, ``\\u202e``)
+instead of reaching the terminal. setu's own styled text is built with :func:`message`, which
+takes markup only from its literal template and shows every value literally. Tables of data are
+built with :func:`setu.cli._render.data_table`. Machine output (JSON, CSV, GeoJSON) is never
+rewritten: :func:`dumps` keeps every value exact and writes the same characters as JSON
+escapes, so the output parses to the same data and is still safe on a terminal.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from setu.settings import Settings, load_settings
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.status import Status
+
+#: Characters that must never reach a terminal raw: C0 controls, DEL and C1 controls (ESC and
+#: CSI start terminal escape sequences), the bidirectional marks, embeddings, overrides and
+#: isolates (which reorder what a reader sees), line/paragraph separators, lone surrogates.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+#: The same, but keeping line breaks and tabs (for messages that span lines).
+_UNSAFE_IN_TEXT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff]"
+)
+#: Longest value shown in one message (error texts quote raw lines and file names).
+MAX_MESSAGE_CHARS = 1000
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str, *, max_chars: int | None = None, keep_lines: bool = False) -> str:
+    """``text`` safe to show on a terminal: unsafe characters as escapes (``\\x1b``, ``\\u202e``;
+    ``\\n`` and ``\\t`` too unless ``keep_lines``), elided past ``max_chars`` with the length."""
+    shown = (_UNSAFE_IN_TEXT if keep_lines else _UNSAFE).sub(_escape_char, text)
+    if max_chars is not None and len(shown) > max_chars:
+        return f"{shown[: max(max_chars - 24, 1)]}… ({len(text):,} characters)"
+    return shown
+
+
+def message(template: str, *values: Any, max_chars: int = MAX_MESSAGE_CHARS) -> Text:
+    """setu's own ``template`` (Rich markup allowed) with each ``{}`` filled by a value shown
+    literally: markup and emoji codes in the value print as typed, control characters as
+    escapes, and a value longer than ``max_chars`` is elided."""
+    safe = [escape(visible(str(v), max_chars=max_chars, keep_lines=True)) for v in values]
+    return Text.from_markup(template.format(*safe), emoji=False)
+
+
+class SafeConsole(Console):
+    """A Rich console on which a ``str`` is always literal, visible text (see the module doc)."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        super().__init__(stderr=stderr, markup=False, emoji=False, highlight=False)
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        options.update(markup=False, emoji=False)
+        return super().render_str(visible(text, keep_lines=True), **options)
+
+    def status(self, status: RenderableType, **options: Any) -> Status:
+        if isinstance(status, str):  # a Status would read a str as markup
+            status = Text(visible(status, keep_lines=True))
+        return super().status(status, **options)
+
+
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 
 @dataclass(frozen=True)
@@ -43,9 +114,22 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+#: Characters JSON may carry raw that a terminal would act on; :func:`dumps` writes them as
+#: ``\\uXXXX`` escapes (JSON itself escapes C0 controls).
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def dumps(obj: Any) -> str:
-    """JSON with ISO-8601 datetimes, for ``--json`` output."""
-    return json.dumps(obj, default=_default, ensure_ascii=False)
+    """JSON with ISO-8601 datetimes, for ``--json`` output. Every value is kept exactly; DEL, C1
+    and bidirectional controls, separators and lone surrogates are written as ``\\uXXXX``
+    escapes (the same data once parsed), so the text is safe to print on a terminal."""
+    return _JSON_UNSAFE.sub(_json_escape, json.dumps(obj, default=_default, ensure_ascii=False))
 
 
 def print_json(obj: Any) -> None:
@@ -63,4 +147,4 @@ def export_json(records: Any, out: Path | None) -> None:
         sys.stdout.flush()
     else:
         out.write_text(text + "\n", encoding="utf-8")
-        console.print(f"wrote {out}")
+        console.print(message("wrote {}", out))

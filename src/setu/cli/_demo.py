@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from setu.cli._render import rich_table
+from setu.cli._common import message
+from setu.cli._render import Col, data_table, rich_table
 
 if TYPE_CHECKING:
     from setu.events.model import Event
@@ -40,12 +41,9 @@ def _vessels(store: MaritimeStore, limit: int) -> Table:
 
 
 def _counts(store: MaritimeStore) -> Table:
-    out = Table(title="Messages stored", title_justify="left")
-    out.add_column("table")
-    out.add_column("rows", justify="right")
-    for name, n in store.counts().items():
-        out.add_row(name, f"{n:,}")
-    return out
+    rows = ((name, f"{n:,}") for name, n in store.counts().items())
+    columns: list[str | Col] = ["table", Col("rows", "right")]
+    return data_table(columns, rows, title="Messages stored", title_justify="left")
 
 
 def _rejects(store: MaritimeStore) -> Table | None:
@@ -54,32 +52,27 @@ def _rejects(store: MaritimeStore) -> Table | None:
     ).to_pylist()
     if not rows:
         return None
-    out = Table(title="Rejects by reason", title_justify="left")
-    out.add_column("reason")
-    out.add_column("rows", justify="right")
-    for row in rows:
-        out.add_row(row["reason"], f"{row['n']:,}")
-    return out
+    shown = ((row["reason"], f"{row['n']:,}") for row in rows)
+    columns: list[str | Col] = ["reason", Col("rows", "right")]
+    return data_table(columns, shown, title="Rejects by reason", title_justify="left")
 
 
 def _events(events: list[Event], limit: int) -> Table:
     by_type = Counter(e.event_type.value for e in events)
     title = "Events: " + (", ".join(f"{t} {n}" for t, n in sorted(by_type.items())) or "none")
-    out = Table(title=title, title_justify="left")
-    for name in ("type", "vessels", "start (UTC)", "end (UTC)", "evidence"):
-        out.add_column(name, overflow="fold")
-    for event in events[:limit]:
-        end = "ongoing" if event.end is None else f"{event.end:%m-%d %H:%M}"
-        out.add_row(
+    rows = (
+        (
             event.event_type.value,
             " ".join(str(m) for m in event.mmsis),
             f"{event.start:%m-%d %H:%M}",
-            end,
+            "ongoing" if event.end is None else f"{event.end:%m-%d %H:%M}",
             event.evidence,
         )
-    if len(events) > limit:
-        out.caption = f"{limit} of {len(events)} shown; all: setu events"
-    return out
+        for event in events[:limit]
+    )
+    columns = ["type", "vessels", "start (UTC)", "end (UTC)", "evidence"]
+    caption = f"{limit} of {len(events)} shown; all: setu events" if len(events) > limit else None
+    return data_table(columns, rows, title=title, caption=caption, title_justify="left")
 
 
 def detect_events(settings: Settings, store: MaritimeStore) -> list[Event]:
@@ -102,9 +95,9 @@ def run_demo(settings: Settings, *, console: Console, err_console: Console) -> N
     from setu.store import open_store
 
     feed = sample_feed_path()
-    console.rule("[bold]setu demo")
-    console.print(f"sample feed: {feed.name} (synthetic, from setu's simulator)")
-    console.print(f"data directory: {settings.data_dir}")
+    console.rule(message("[bold]setu demo"))
+    console.print(message("sample feed: {} (synthetic, from setu's simulator)", feed.name))
+    console.print(message("data directory: {}", settings.data_dir))
     store = open_store(settings)
     summary, stats = ingest_with_progress(sources_for(paths=[str(feed)]), store)
     console.print(summary_table(summary, stats))
@@ -113,7 +106,9 @@ def run_demo(settings: Settings, *, console: Console, err_console: Console) -> N
     if rejects is not None:
         console.print(rejects)
     console.print(_vessels(store, limit=15))
-    with err_console.status("detecting events (first run builds the distance-to-shore grid)"):
+    with err_console.status(
+        message("detecting events (first run builds the distance-to-shore grid)")
+    ):
         events = detect_events(settings, store)
     console.print(_events(events, limit=20))
     console.rule("try next")
@@ -127,4 +122,4 @@ def run_demo(settings: Settings, *, console: Console, err_console: Console) -> N
         "setu simulate --scenario dark-rendezvous --seed 1 --out /tmp/dr.nmea",
         "setu evaluate --scenario dark-rendezvous --seed 1 --seed 2 --seed 3",
     ):
-        console.print(f"  {line}")
+        console.print(message("  {}", line))

@@ -1,19 +1,32 @@
-"""Rendering Arrow tables for the terminal and for files (table, CSV, Parquet, GeoJSON, JSON)."""
+"""Rendering for the terminal and for files (table, CSV, Parquet, GeoJSON, JSON).
+
+Every table setu.cli prints is built by :func:`data_table` (Arrow tables by :func:`rich_table`),
+which shows each header and cell as literal text through :func:`cell`: Rich markup and emoji
+codes in data print as typed, control and bidirectional characters as visible escapes, and a
+value longer than :data:`MAX_CELL_CHARS` is elided in the table. CSV, JSON, GeoJSON and Parquet
+output carry every value exactly.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from rich.table import Table
+from rich.text import Text
 
-from setu.cli._common import console, dumps
+from setu.cli._common import console, dumps, visible
 from setu.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 
 class OutputFormat(StrEnum):
@@ -24,26 +37,75 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
-def _cell(value: Any) -> str:
+#: Longest text shown in one table cell; CSV, JSON and Parquet output carry the whole value.
+MAX_CELL_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column of :func:`data_table`: its header, justification and style."""
+
+    name: str
+    justify: JustifyMethod = "left"
+    style: str = ""
+
+
+def cell(value: Any) -> Text:
+    """One data value as a table cell: shown literally (no markup, no emoji), control and
+    bidirectional characters as visible escapes, long text elided; ``None`` as a dim dash."""
+    if isinstance(value, Text):  # already made safe by this module or setu.cli._common
+        return value
     if value is None:
-        return "[dim]–[/]"
+        return Text("–", style="dim")
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, float):
-        return f"{value:.5f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.0f}"
-    return str(value)
+        text = value.strftime("%Y-%m-%d %H:%M:%S")
+    elif isinstance(value, float):
+        text = f"{value:.5f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.0f}"
+    else:
+        text = str(value)
+    return Text(visible(text, max_chars=MAX_CELL_CHARS))
+
+
+def lines_cell(values: Iterable[Any]) -> Text:
+    """Several values in one cell, one per line, each shown as :func:`cell` shows it."""
+    return Text("\n").join(cell(v) for v in values)
+
+
+def data_table(
+    columns: Sequence[str | Col],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    show_header: bool = True,
+    title_justify: JustifyMethod = "center",
+) -> Table:
+    """A Rich table whose every header and cell is data shown literally (see :func:`cell`).
+
+    The one place setu.cli builds tables, so no command can print a raw data value."""
+    out = Table(
+        title=None if title is None else Text(visible(title, max_chars=MAX_CELL_CHARS)),
+        caption=None if caption is None else Text(visible(caption)),
+        header_style="bold",
+        show_header=show_header,
+        title_justify=title_justify,
+    )
+    for column in columns:
+        col = column if isinstance(column, Col) else Col(column)
+        out.add_column(cell(col.name), justify=col.justify, style=col.style, overflow="fold")
+    for row in rows:
+        out.add_row(*(cell(v) for v in row))
+    return out
 
 
 def rich_table(table: pa.Table, *, title: str | None = None, max_rows: int = 50) -> Table:
     """A Rich table of the first ``max_rows`` rows (the caption says how many were left out)."""
-    out = Table(title=title, header_style="bold", show_lines=False)
-    for name in table.column_names:
-        out.add_column(name, overflow="fold")
-    for row in table.slice(0, max_rows).to_pylist():
-        out.add_row(*(_cell(row[c]) for c in table.column_names))
+    names = table.column_names
+    rows = ([row[c] for c in names] for row in table.slice(0, max_rows).to_pylist())
+    caption = None
     if len(table) > max_rows:
-        out.caption = f"{max_rows} of {len(table)} rows shown (use --limit, --format csv or --out)"
-    return out
+        caption = f"{max_rows} of {len(table)} rows shown (use --limit, --format csv or --out)"
+    return data_table(names, rows, title=title, caption=caption)
 
 
 def geojson_points(table: pa.Table) -> dict[str, Any]:

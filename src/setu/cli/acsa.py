@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from setu.cli._common import console, print_json, settings_from
+from setu.cli._common import console, message, print_json, settings_from
 from setu.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -66,14 +66,11 @@ def _cell(value: Any) -> str:
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
-    from rich.table import Table
+    from setu.cli._render import Col, data_table
 
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, justify="right" if column in _NUMERIC else "left")
-    for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in columns])
-    console.print(table)
+    cols = [Col(c, "right" if c in _NUMERIC else "left") for c in columns]
+    shown = ([_cell(row.get(c)) for c in columns] for row in rows)
+    console.print(data_table(cols, shown, title=title))
 
 
 _NUMERIC = {"receivable", "payable", "net", "total", "0-30", "31-60", "61-90", "91-180"}
@@ -298,13 +295,11 @@ def verify(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
     if as_json:
         print_json(report.as_dict())
     elif report.ok:
-        console.print(
-            f"[green]ok[/]: {report.entries} entries, {report.orders} orders, "
-            f"{report.balances} balances recomputed"
-        )
+        text = "[green]ok[/]: {} entries, {} orders, {} balances recomputed"
+        console.print(message(text, report.entries, report.orders, report.balances))
     else:
         for problem in report.problems:
-            console.print(f"[red]✗[/] {problem}")
+            console.print(message("[red]✗[/] {}", problem))
     if not report.ok:
         raise IntegrityError(f"the ACSA books do not verify: {len(report.problems)} problem(s)")
 

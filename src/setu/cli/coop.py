@@ -58,15 +58,11 @@ def _out(data: Any, as_json: bool, columns: list[str], title: str) -> None:
     if as_json:
         print_json(jsonable(data))
         return
-    from rich.table import Table
+    from setu.cli._render import data_table
 
     rows = data if isinstance(data, list) else [data]
-    table = Table(title=title, show_lines=False)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in columns])
-    console.print(table)
+    shown = ([_cell(row.get(c)) for c in columns] for row in rows)
+    console.print(data_table(columns, shown, title=title))
 
 
 def _cell(value: Any) -> str:
@@ -87,16 +83,18 @@ def _show(data: dict[str, Any], as_json: bool, title: str) -> None:
     if as_json:
         print_json(jsonable(data))
         return
-    from rich.table import Table
+    from setu.cli._render import Col, data_table, lines_cell
 
-    table = Table(title=title, show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value")
+    rows: list[tuple[str, Any]] = []
     for key, value in data.items():
         if isinstance(value, list) and value and isinstance(value[0], dict):
-            value = "\n".join(json.dumps(jsonable(v), default=str) for v in value)
-        table.add_row(key, _cell(value) if not isinstance(value, str) else value)
-    console.print(table)
+            rows.append((key, lines_cell(json.dumps(jsonable(v), default=str) for v in value)))
+        elif isinstance(value, str):  # a summary may run over several lines
+            rows.append((key, lines_cell(value.split("\n"))))
+        else:
+            rows.append((key, _cell(value)))
+    columns = [Col("field", style="bold"), Col("value")]
+    console.print(data_table(columns, rows, title=title, show_header=False))
 
 
 def _date(text: str | None, option: str) -> date | None:

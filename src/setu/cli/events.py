@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from setu.cli._common import console, dumps, print_json, settings_from
+from setu.cli._common import console, dumps, message, print_json, settings_from
 from setu.cli.maritime import parse_bbox, parse_time
 from setu.errors import ConfigError
 
@@ -113,7 +113,7 @@ def events(
     found = EventStore.open(settings_from(ctx)).query(query)
     if geojson is not None:
         geojson.write_text(dumps(to_geojson(found)) + "\n", encoding="utf-8")
-        console.print(f"wrote {len(found)} events to {geojson}")
+        console.print(message("wrote {} events to {}", len(found), geojson))
     if as_json:
         for event in found:
             print_json(event.to_dict())
@@ -122,13 +122,12 @@ def events(
 
 
 def _print_events(found: list[Event], limit: int) -> None:
-    from rich.table import Table
+    from setu.cli._render import Col, data_table
 
-    table = Table(title=f"{len(found)} events", header_style="bold")
-    for column in ("start", "end", "type", "mmsi", "lon", "lat", "evidence"):
-        table.add_column(column, overflow="fold")
-    for event in found[:limit]:
-        table.add_row(
+    columns: list[str | Col] = ["start", "end", "type", "mmsi", Col("lon", "right")]
+    columns += [Col("lat", "right"), "evidence"]
+    rows = (
+        (
             event.start.strftime("%Y-%m-%d %H:%M:%S"),
             "open" if event.end is None else event.end.strftime("%Y-%m-%d %H:%M:%S"),
             event.event_type.value,
@@ -137,9 +136,12 @@ def _print_events(found: list[Event], limit: int) -> None:
             f"{event.lat:.4f}",
             event.evidence,
         )
+        for event in found[:limit]
+    )
+    caption = None
     if len(found) > limit:
-        table.caption = f"{limit} of {len(found)} shown (use --limit or --json)"
-    console.print(table)
+        caption = f"{limit} of {len(found)} shown (use --limit or --json)"
+    console.print(data_table(columns, rows, title=f"{len(found)} events", caption=caption))
 
 
 @events_app.command("detect")
@@ -176,7 +178,7 @@ def detect(
     store = open_store(settings)
     start, end = _range(since, until, day_from, day_to)
     chosen = make_detectors(detector or None, statics=store.statics())
-    with console.status("loading distance-to-shore grid (built once, then cached)"):
+    with console.status(message("loading distance-to-shore grid (built once, then cached)")):
         load_shore(settings.data_dir / "cache")
     if cluster is None:
         positions, found = _detect_here(store, chosen, mmsi, start, end, parse_bbox(bbox))
@@ -193,9 +195,8 @@ def detect(
     if as_json:
         print_json(summary)
         return
-    console.print(
-        f"{len(found)} events from {positions} positions ({added} new): {by_type or 'none'}"
-    )
+    text = "{} events from {} positions ({} new): {}"
+    console.print(message(text, len(found), positions, added, by_type or "none"))
 
 
 def _range(
@@ -231,7 +232,8 @@ def _detect_here(
     from setu.events.run import run_detectors
 
     positions = store.positions(mmsi=mmsi or None, bbox=bbox, start=start, end=end)
-    with console.status(f"running {len(chosen)} detector(s) over {positions.num_rows} positions"):
+    status = message("running {} detector(s) over {} positions", len(chosen), positions.num_rows)
+    with console.status(status):
         return positions.num_rows, run_detectors(positions, chosen)
 
 
@@ -260,7 +262,9 @@ def _detect_on(
     sql = "SELECT count(*) AS n FROM positions" + (" WHERE " + " AND ".join(where) if where else "")
     count = int(store.sql(sql, params)["n"][0].as_py())
     with (
-        console.status(f"running {len(chosen)} detector(s) over {count} positions on {cluster}"),
+        console.status(
+            message("running {} detector(s) over {} positions on {}", len(chosen), count, cluster)
+        ),
         open_client(cluster) as client,
     ):
         found = detect_distributed(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from setu.cli._common import console, err_console, print_json, settings_from
+from setu.cli._common import console, err_console, message, print_json, settings_from
 from setu.errors import ConfigError, ValidationError
 
 if TYPE_CHECKING:
@@ -69,21 +69,20 @@ def simulate(
 
 
 def _counts_table(counts: dict[str, Any]) -> Table:
-    from rich.table import Table
+    from setu.cli._render import Col, data_table
 
-    table = Table(title=f"{counts['scenario']} seed {counts['seed']}", title_justify="left")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    table.add_row("vessels (MMSIs)", f"{counts['vessels']:,}")
-    table.add_row("sentences", f"{counts['sentences']:,}")
-    for kind, n in counts["messages"].items():
-        table.add_row(f"  {kind} messages", f"{n:,}")
-    table.add_row("duplicate receptions", f"{counts['duplicates']:,}")
-    table.add_row("bytes", f"{counts['bytes']:,}")
-    for kind, n in counts["truth_records"].items():
-        table.add_row(f"truth: {kind}", f"{n:,}")
-    table.caption = f"wrote {counts['nmea']} and {counts['truth']}"
-    return table
+    pairs = [("vessels (MMSIs)", counts["vessels"]), ("sentences", counts["sentences"])]
+    pairs += [(f"  {kind} messages", n) for kind, n in counts["messages"].items()]
+    pairs += [("duplicate receptions", counts["duplicates"]), ("bytes", counts["bytes"])]
+    pairs += [(f"truth: {kind}", n) for kind, n in counts["truth_records"].items()]
+    rows = ((what, f"{n:,}") for what, n in pairs)
+    return data_table(
+        ["what", Col("count", "right")],
+        rows,
+        title=f"{counts['scenario']} seed {counts['seed']}",
+        caption=f"wrote {counts['nmea']} and {counts['truth']}",
+        title_justify="left",
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -91,19 +90,19 @@ def _fmt(value: float | None) -> str:
 
 
 def _scores_table(result: Evaluation) -> Table:
-    from rich.table import Table
+    from setu.cli._render import Col, data_table
 
-    table = Table(title=result.label, title_justify="left")
-    for name in ("event type", "truth", "detected", "matched", "precision", "recall"):
-        table.add_column(name, justify="left" if name == "event type" else "right")
-    for s in result.scores:
-        table.add_row(s.event_type, str(s.truth), str(s.detected), str(s.matched),
-                      _fmt(s.precision), _fmt(s.recall))  # fmt: skip
-    table.caption = (
+    numeric = ("truth", "detected", "matched", "precision", "recall")
+    columns: list[str | Col] = ["event type", *(Col(n, "right") for n in numeric)]
+    rows = (
+        (s.event_type, s.truth, s.detected, s.matched, _fmt(s.precision), _fmt(s.recall))
+        for s in result.scores
+    )
+    caption = (
         f"{result.summary.messages:,} messages ingested, {result.rejects:,} rejects, "
         f"{len(result.events):,} events"
     )
-    return table
+    return data_table(columns, rows, title=result.label, caption=caption, title_justify="left")
 
 
 def evaluate(
@@ -133,7 +132,8 @@ def evaluate(
     else:
         assert scenario is not None
         for seed in seeds or [1]:
-            with err_console.status(f"simulating and evaluating {scenario} seed {seed}"):
+            status = message("simulating and evaluating {} seed {}", scenario, seed)
+            with err_console.status(status):
                 results.append(evaluate_scenario(scenario, seed, scale=scale))
     if as_json:
         print_json([r.to_dict() for r in results])
