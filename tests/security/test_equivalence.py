@@ -136,3 +136,25 @@ def test_malformed_tables_refused(tmp_path: Path, body: str, match: str) -> None
     path.write_text(body, encoding="utf-8")
     with pytest.raises(EquivalenceTableError, match=match):
         eq.load_table(path)
+
+
+def test_setting_replaces_the_shipped_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "signed.toml"
+    path.write_text(
+        'policy = "IND-JPN-2015"\n[nations.IND]\ngovernment = "Government of India"\n'
+        '[nations.JPN]\ngovernment = "Government of Japan"\n'
+        '[[rows]]\nrank = 3\nenglish = "SECRET"\nIND = ["SECRET"]\nJPN = ["極秘"]\n'
+        'basis = "V"\nsettled = true\nsource = "signed table"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(eq.TABLE_ENV, str(path))
+    assert eq.default_table().rows[0].source == "signed table"
+    with pytest.raises(UnmappedLevelError):
+        eq.rank("IND", "CONFIDENTIAL")
+    monkeypatch.setenv(eq.TABLE_ENV, str(tmp_path / "missing.toml"))
+    with pytest.raises(EquivalenceTableError, match="cannot be read"):
+        eq.rank("IND", "SECRET")
+    monkeypatch.delenv(eq.TABLE_ENV)
+    assert eq.rank("IND", "CONFIDENTIAL") == 2

@@ -302,3 +302,19 @@ def test_cli_two_nodes_exchange_bundles(tmp_path: Path) -> None:
         a, "partner", "add", str(tmp_path / "mumbai.json"), "--nation", "IND", "--name", "mumbai"
     )
     assert wrong.returncode == 5 and "own name" in wrong.stderr
+
+
+def test_cli_equivalence_table_json() -> None:
+    """`setu node equivalence --json` lists every row with its source; RESTRICTED is unmapped."""
+    from typer.testing import CliRunner
+
+    from setu.cli import app
+
+    result = CliRunner().invoke(app, ["node", "equivalence", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["policy"] == "IND-JPN-2015"
+    secret = next(row for row in data["rows"] if row["english"] == "SECRET")
+    assert secret["IND"] == ["SECRET"] and secret["JPN"] == ["極秘", "特定秘密"]
+    assert all(row["source"] for row in data["rows"])
+    assert [(u["nation"], u["level"]) for u in data["unmapped"]] == [("IND", "RESTRICTED")]

@@ -37,6 +37,8 @@ _NODE_ROWS = (
     ("TLS certificate SHA-256", "tls_cert_sha256"),
     ("TLS valid until", "tls_not_after"),
     ("directory", "directory"),
+    ("equivalence table", "equivalence_policy"),
+    ("unsettled rows (proposed only)", "equivalence_unsettled"),
 )
 _PARTNER_COLS = ("nation", "name", "host", "signing_key_id", "tls_cert_sha256", "added_at")
 
@@ -47,7 +49,9 @@ def _pairs(data: Mapping[str, Any], title: str) -> Table:
     table.add_column(Text("value"), overflow="fold")
     for label, key in _NODE_ROWS:
         if key in data:
-            table.add_row(Text(label), Text(str(data[key])))
+            value = data[key]
+            shown = ", ".join(value) if isinstance(value, list) else str(value)
+            table.add_row(Text(label), Text(shown or "none"))
     return table
 
 
@@ -82,9 +86,16 @@ def node_init(
 @node_app.command("show")
 def node_show(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
     """Nation, name and fingerprints of this node (to read out to a partner)."""
+    from setu.security.equivalence import default_table
     from setu.security.node import load_node
 
-    _print_node(load_node(settings_from(ctx)).summary(), as_json, "this node")
+    table = default_table()
+    summary = {
+        **load_node(settings_from(ctx)).summary(),
+        "equivalence_policy": table.policy,
+        "equivalence_unsettled": [row.english for row in table.rows if not row.settled],
+    }
+    _print_node(summary, as_json, "this node")
 
 
 def _print_node(summary: dict[str, Any], as_json: bool, title: str) -> None:
@@ -92,6 +103,40 @@ def _print_node(summary: dict[str, Any], as_json: bool, title: str) -> None:
         print_json(summary)
     else:
         console.print(_pairs(summary, title))
+
+
+@node_app.command("equivalence")
+def node_equivalence(as_json: bool = JSON_OPT) -> None:
+    """The national equivalence table in force, with the source and status of every row."""
+    from setu.security.equivalence import default_table
+
+    table = default_table()
+    nations = list(table.governments)
+    rows = [
+        {
+            "rank": row.rank,
+            "english": row.english,
+            **{nation: list(row.levels.get(nation, ())) for nation in nations},
+            "basis": row.basis,
+            "settled": row.settled,
+            "source": row.source,
+        }
+        for row in table.rows
+    ]
+    unmapped = [
+        {"nation": nation, "level": level, "source": source}
+        for (nation, level), source in table.unmapped.items()
+    ]
+    if as_json:
+        print_json({"policy": table.policy, "rows": rows, "unmapped": unmapped})
+        return
+    cols = ["rank", "english", *nations, "basis", "settled", "source"]
+    shown = [{k: " / ".join(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows]
+    console.print(_rows(cols, shown, f"{table.policy} equivalence (unmapped levels are denied)"))
+    for item in unmapped:
+        console.print(
+            Text(f"unmapped, denied: {item['nation']} {item['level']} — {item['source']}")
+        )
 
 
 @node_app.command("export-public")

@@ -17,6 +17,7 @@ The common ladder: UNCLASSIFIED 0 < CONFIDENTIAL 2 < SECRET 3 < TOP SECRET 4.
 from __future__ import annotations
 
 import functools
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -156,11 +157,25 @@ def load_table(path: Path) -> EquivalenceTable:
     return parse_table(data, str(path))
 
 
+TABLE_ENV = "SETU_EQUIVALENCE_TABLE"  # setu.settings: replaces the shipped table
+
+
 @functools.cache
-def default_table() -> EquivalenceTable:
-    """The table shipped with setu (parsed once per process)."""
+def _shipped_table() -> EquivalenceTable:
     text = resources.files("setu.security").joinpath(TABLE_RESOURCE).read_text("utf-8")
     return parse_table(tomllib.loads(text))
+
+
+@functools.cache
+def _file_table(path: str) -> EquivalenceTable:
+    return load_table(Path(path))
+
+
+def default_table(environ: Mapping[str, str] | None = None) -> EquivalenceTable:
+    """The table in force: the file named by ``SETU_EQUIVALENCE_TABLE`` if set (e.g. the
+    signed table), else the one shipped with setu; each parsed once per process."""
+    path = (os.environ if environ is None else environ).get(TABLE_ENV, "")
+    return _file_table(path) if path else _shipped_table()
 
 
 def rank(nation: str, level: str, table: EquivalenceTable | None = None) -> int:
