@@ -178,7 +178,7 @@ def test_a_full_disk_gives_a_clear_error_keeps_earlier_flushes_and_leaves_no_tem
         writer.flush()
         monkeypatch.setattr(pq, "write_table", write_half_then_fail)
         writer.write({"positions": make_positions(10, 5)})
-        with pytest.raises(StoreError, match="no space left on device.*flushed before is kept"):
+        with pytest.raises(StoreError, match=r"no space left on device.*flushed before is kept"):
             writer.flush()
         monkeypatch.setattr(pq, "write_table", real_write)
     # the retry on exit wrote the rows the failed flush still held, once
