@@ -24,12 +24,15 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.segment import Segment
 from rich.text import Text
 
 from setu.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from collections.abc import Iterable
+
+    from rich.console import ConsoleOptions, RenderableType
     from rich.status import Status
 
 #: Characters that must never reach a terminal raw: C0 controls, DEL and C1 controls (ESC and
@@ -70,7 +73,8 @@ def message(template: str, *values: Any, max_chars: int = MAX_MESSAGE_CHARS) -> 
 
 
 class SafeConsole(Console):
-    """A Rich console on which a ``str`` is always literal, visible text (see the module doc)."""
+    """A Rich console on which a ``str`` is always literal, visible text (see the module doc),
+    and nothing it writes, however it was built, carries a raw control character."""
 
     def __init__(self, *, stderr: bool = False) -> None:
         super().__init__(stderr=stderr, markup=False, emoji=False, highlight=False)
@@ -78,6 +82,17 @@ class SafeConsole(Console):
     def render_str(self, text: str, **options: Any) -> Text:
         options.update(markup=False, emoji=False)
         return super().render_str(visible(text, keep_lines=True), **options)
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        # The last net: text that reached a segment without visible() (a Text built from data)
+        # is escaped here. Control segments are Rich's own cursor movements and are kept.
+        for segment in super().render(renderable, options):
+            if segment.control or not _UNSAFE_IN_TEXT.search(segment.text):
+                yield segment
+            else:
+                yield Segment(visible(segment.text, keep_lines=True), segment.style)
 
     def status(self, status: RenderableType, **options: Any) -> Status:
         if isinstance(status, str):  # a Status would read a str as markup

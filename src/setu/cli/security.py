@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from setu.cli._common import console, print_json, settings_from
+from setu.cli._render import Col, data_table
 
 node_app = typer.Typer(
     name="node", help="This node's identity (signing key, TLS certificate).", no_args_is_help=True
@@ -44,25 +45,19 @@ _PARTNER_COLS = ("nation", "name", "host", "signing_key_id", "tls_cert_sha256", 
 
 
 def _pairs(data: Mapping[str, Any], title: str) -> Table:
-    table = Table(title=Text(title), show_header=False)
-    table.add_column(Text("field"), style="bold")
-    table.add_column(Text("value"), overflow="fold")
+    rows = []
     for label, key in _NODE_ROWS:
         if key in data:
             value = data[key]
             shown = ", ".join(value) if isinstance(value, list) else str(value)
-            table.add_row(Text(label), Text(shown or "none"))
-    return table
+            rows.append((label, shown or "none"))
+    columns = [Col("field", style="bold"), Col("value")]
+    return data_table(columns, rows, title=title, show_header=False)
 
 
 def _rows(columns: Iterable[str], rows: Iterable[Mapping[str, Any]], title: str) -> Table:
     cols = list(columns)
-    table = Table(title=Text(title))
-    for col in cols:
-        table.add_column(Text(col), overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(str(row[col])) for col in cols))
-    return table
+    return data_table(cols, ([str(row[col]) for col in cols] for row in rows), title=title)
 
 
 @node_app.command("init")
