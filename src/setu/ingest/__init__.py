@@ -10,7 +10,8 @@ Modules:
 
 - ``chunking``    :class:`LineChunker`: bytes in, runs of whole lines out, bounded memory
 - ``sources``     files (plain/gzip), directories, stdin; :class:`Stream` and :class:`Chunk`
-- ``live``        TCP client with reconnect/backoff, UDP listener
+- ``live``        TCP client with reconnect/backoff and idle timeout; the heartbeat of feeds
+- ``udp``         UDP listener with the kernel's drop count
 - ``csvformats``  NOAA MarineCadastre and DMA aisdk CSV → positions/statics tables
 - ``pipeline``    :func:`ingest` (into a sink) and :func:`iter_decoded` (streaming)
 - ``summary``     :class:`IngestSummary` and :class:`Progress`
@@ -19,9 +20,10 @@ Modules:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from setu.ingest.live import Backoff, TcpSource, UdpSource
+from setu.ingest.live import DEFAULT_IDLE_TIMEOUT_S as DEFAULT_FEED_IDLE_TIMEOUT_S
+from setu.ingest.live import Backoff, TcpSource
 from setu.ingest.pipeline import (
     INGEST_REJECT_SCHEMA,
     ChunkResult,
@@ -41,7 +43,8 @@ from setu.ingest.sources import (
     Stream,
     path_source,
 )
-from setu.ingest.summary import IngestSummary, Progress
+from setu.ingest.summary import FeedStats, IngestSummary, Progress
+from setu.ingest.udp import DEFAULT_UDP_HOST, DEFAULT_UDP_RECEIVE_BUFFER_BYTES, UdpSource
 
 __all__ = [
     "INGEST_REJECT_SCHEMA",
@@ -49,6 +52,7 @@ __all__ = [
     "Chunk",
     "ChunkResult",
     "DirectorySource",
+    "FeedStats",
     "FileSource",
     "IngestSummary",
     "MemorySink",
@@ -73,16 +77,21 @@ def sources_for(
     paths: Sequence[str] = (),
     tcp: tuple[str, int] | None = None,
     udp: int | tuple[str, int] | None = None,
+    notify: Callable[[str], None] | None = None,
+    idle_timeout_s: float | None = DEFAULT_FEED_IDLE_TIMEOUT_S,
+    udp_receive_buffer_bytes: int = DEFAULT_UDP_RECEIVE_BUFFER_BYTES,
 ) -> list[Source]:
     """Sources for command-line input: paths (``-`` is stdin), a TCP feed or a UDP port.
 
     ``udp`` is a port (listening on 127.0.0.1) or ``(host, port)``. Explicit files are checked
-    now, so an unknown CSV layout fails before anything is read.
+    now, so an unknown CSV layout fails before anything is read. ``notify`` hears about a TCP
+    feed's failed attempts, idle timeouts and reconnections; ``idle_timeout_s`` (0 or None:
+    none) and ``udp_receive_buffer_bytes`` are the live-feed settings.
     """
     sources: list[Source] = [path_source(p) for p in paths]
     if tcp is not None:
-        sources.append(TcpSource(*tcp))
+        sources.append(TcpSource(*tcp, notify=notify, idle_timeout_s=idle_timeout_s))
     if udp is not None:
-        host, port = ("127.0.0.1", udp) if isinstance(udp, int) else udp
-        sources.append(UdpSource(port, host))
+        host, port = (DEFAULT_UDP_HOST, udp) if isinstance(udp, int) else udp
+        sources.append(UdpSource(port, host, receive_buffer_bytes=udp_receive_buffer_bytes))
     return sources

@@ -7,11 +7,22 @@ Used by the end-to-end tests and the live-feed benchmark, and handy for trying `
     python -m setu.ingest.feeder udp --port 10110 --rate 5000 --count 20000
 
 In TCP mode it listens on 127.0.0.1 (``--port 0`` picks a free port), prints ``READY <port>``
-on stdout once listening, serves one client at a time and, with ``--drop-after N``, closes the
-connection and its listening socket after N sentences, stays down ``--down-s`` seconds, then
-listens again on the same port and sends the rest. At the end it prints one JSON line:
-``{"sent": n, "elapsed_s": s, "lag_s": s}`` where ``lag_s`` is how far the sending fell behind the
-schedule (a reader that cannot keep up makes TCP sends block, so lag grows).
+on stdout once listening, and serves one client at a time. Faults to test a client against:
+
+- ``--drop-after N``: close the connection and the listening socket after N sentences, stay
+  down ``--down-s`` seconds, listen again on the same port and send the rest;
+- ``--stall-after N``: after N sentences go silent with the connection open for ``--stall-s``
+  seconds (or until SIGUSR1); a client that hangs up meanwhile gets the rest on its next
+  connection, so nothing sent is lost and a client's idle timeout can be tested exactly;
+- ``--hold-s S``: after the last sentence keep the connection open (silent) up to S seconds,
+  until the client hangs up, or until SIGUSR1.
+
+Before a stall and before holding it prints ``DELIVERED <n>`` once the peer's kernel has
+acknowledged every byte sent (Linux ``SIOCOUTQ``): the n sentences are then in the client's hands
+or its socket buffer. At the end it prints one JSON line: ``{"sent": n, "elapsed_s": s, "lag_s":
+s, "clients": k}`` where ``lag_s`` is how far the sending fell behind the schedule (a reader that
+cannot keep up makes TCP sends block, so lag grows) and ``clients`` the connections served; UDP
+mode adds ``datagrams``.
 
 Sentences are AIS type 1 position reports (ITU-R M.1371-5, 168 bits) with distinct MMSIs and
 positions, made from ``--source FILE`` lines instead when given.
@@ -20,17 +31,28 @@ positions, made from ``--source FILE`` lines instead when given.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
+import signal
 import socket
+import struct
 import sys
+import termios
+import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
-__all__ = ["armour", "nmea_checksum", "position_sentence", "sentences"]
+__all__ = ["TcpFaults", "armour", "nmea_checksum", "position_sentence", "sentences", "serve_tcp"]
 
 _BATCH_S = 0.005
 _DISTINCT = 20_000
+_DELIVERY_WAIT_S = 60.0
+#: Set by SIGUSR1: ends a stall or a hold early.
+_release = threading.Event()
 
 
 def armour(bits: str) -> tuple[str, int]:
@@ -115,6 +137,10 @@ class _Pacer:
     def lag_s(self) -> float:
         return max(0.0, time.monotonic() - self.start - self.sent / self.rate)
 
+    def resume(self) -> None:
+        """Carry on the schedule from now (after a stall), without a burst to catch up."""
+        self.start = time.monotonic() - self.sent / self.rate
+
 
 def _listen(port: int) -> socket.socket:
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -131,29 +157,100 @@ def _send_run(conn: socket.socket, lines: Sequence[bytes], pacer: _Pacer, stop_a
         pacer.sent += n
 
 
+@dataclass(frozen=True)
+class TcpFaults:
+    """Faults the TCP feeder plays (see the module docstring); None/0: not played."""
+
+    drop_after: int | None = None
+    down_s: float = 1.0
+    stall_after: int | None = None
+    stall_s: float = 0.0
+    hold_s: float = 0.0
+
+
+def _unacknowledged_bytes(conn: socket.socket) -> int:
+    raw = fcntl.ioctl(conn.fileno(), termios.TIOCOUTQ, struct.pack("i", 0))
+    return int(struct.unpack("i", raw)[0])
+
+
+def _announce_delivered(conn: socket.socket, sent: int) -> None:
+    """Print ``DELIVERED <sent>`` once the peer acknowledged everything (or give up quietly)."""
+    deadline = time.monotonic() + _DELIVERY_WAIT_S
+    while time.monotonic() < deadline:
+        try:
+            if _unacknowledged_bytes(conn) == 0:
+                print(f"DELIVERED {sent}", flush=True)
+                return
+        except OSError:
+            return
+        time.sleep(0.01)
+
+
+def _wait_hangup(conn: socket.socket, timeout_s: float) -> bool:
+    """Stay silent up to ``timeout_s`` (or until SIGUSR1); True when the client hung up."""
+    conn.settimeout(0.05)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not _release.is_set():
+        try:
+            if conn.recv(4096) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except OSError:
+            return True
+    return False
+
+
+def _close(conn: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_WR)
+    _drain(conn)
+    conn.close()
+
+
 def serve_tcp(
-    lines: Sequence[bytes], *, port: int, rate: float, drop_after: int | None, down_s: float
+    lines: Sequence[bytes], *, port: int, rate: float, faults: TcpFaults = TcpFaults()
 ) -> dict[str, float]:
-    """Serve ``lines`` to one TCP client (twice, around a drop, with ``drop_after``)."""
+    """Serve ``lines`` to one TCP client at a time, playing ``faults``."""
     server = _listen(port)
     port = server.getsockname()[1]
     print(f"READY {port}", flush=True)
-    runs = [drop_after, len(lines)] if drop_after is not None else [len(lines)]
-    pacer: _Pacer | None = None
-    for k, stop_at in enumerate(runs):
-        conn, _ = server.accept()
-        pacer = pacer or _Pacer(rate)
-        with conn:
-            _send_run(conn, lines, pacer, stop_at)
-            conn.shutdown(socket.SHUT_WR)
-            _drain(conn)
-        if k + 1 < len(runs):
+    steps = [(len(lines), "end")]
+    if faults.drop_after is not None:
+        steps.append((faults.drop_after, "drop"))
+    if faults.stall_after is not None:
+        steps.append((faults.stall_after, "stall"))
+    conn, _ = server.accept()
+    clients, pacer = 1, _Pacer(rate)
+    for stop_at, step in sorted(steps):
+        _send_run(conn, lines, pacer, stop_at)
+        if step == "drop":
+            _close(conn)
             server.close()
-            time.sleep(down_s)
+            time.sleep(faults.down_s)
             server = _listen(port)
+        elif step == "stall":
+            _announce_delivered(conn, pacer.sent)
+            if not _wait_hangup(conn, faults.stall_s):
+                _release.clear()
+                pacer.resume()
+                continue
+            conn.close()
+        else:
+            _announce_delivered(conn, pacer.sent)
+            _wait_hangup(conn, faults.hold_s)
+            _close(conn)
+            break
+        conn, _ = server.accept()
+        clients += 1
+        pacer.resume()
     server.close()
-    assert pacer is not None
-    return {"sent": pacer.sent, "elapsed_s": time.monotonic() - pacer.start, "lag_s": pacer.lag_s()}
+    return {
+        "sent": pacer.sent,
+        "elapsed_s": time.monotonic() - pacer.start,
+        "lag_s": pacer.lag_s(),
+        "clients": clients,
+    }
 
 
 def _drain(conn: socket.socket) -> None:
@@ -170,14 +267,25 @@ def send_udp(lines: Sequence[bytes], *, host: str, port: int, rate: float) -> di
     """Send ``lines`` as datagrams of up to 8 lines each to ``host:port``."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     pacer = _Pacer(rate)
+    datagrams = 0
     with sock:
         while pacer.sent < len(lines):
             n = min(pacer.due(), len(lines) - pacer.sent)
             end = pacer.sent + n
             for i in range(pacer.sent, end, 8):
                 sock.sendto(b"".join(lines[i : min(i + 8, end)]), (host, port))
+                datagrams += 1
             pacer.sent = end
-    return {"sent": pacer.sent, "elapsed_s": time.monotonic() - pacer.start, "lag_s": pacer.lag_s()}
+    return {
+        "sent": pacer.sent,
+        "elapsed_s": time.monotonic() - pacer.start,
+        "lag_s": pacer.lag_s(),
+        "datagrams": datagrams,
+    }
+
+
+def _on_sigusr1(signum: int, frame: FrameType | None) -> None:
+    _release.set()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,14 +298,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=None, help="send this file's lines")
     parser.add_argument("--drop-after", type=int, default=None)
     parser.add_argument("--down-s", type=float, default=1.0)
+    parser.add_argument("--stall-after", type=int, default=None)
+    parser.add_argument("--stall-s", type=float, default=0.0)
+    parser.add_argument("--hold-s", type=float, default=0.0)
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.count < 1:
         parser.error("--rate and --count must be positive")
     lines = sentences(args.count, args.source)
     if args.mode == "tcp":
-        report = serve_tcp(
-            lines, port=args.port, rate=args.rate, drop_after=args.drop_after, down_s=args.down_s
+        signal.signal(signal.SIGUSR1, _on_sigusr1)
+        faults = TcpFaults(
+            args.drop_after, args.down_s, args.stall_after, args.stall_s, args.hold_s
         )
+        report = serve_tcp(lines, port=args.port, rate=args.rate, faults=faults)
     else:
         if args.port == 0:
             parser.error("udp mode needs --port (the listener's port)")

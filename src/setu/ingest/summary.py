@@ -5,13 +5,17 @@ place, ``records == accepted_sentences + rejected_records + ignored + metadata_l
 record is a line (a line holding several tag-block + sentence pairs counts each pair) and
 ``rejected_records`` counts the input records behind the reject rows (a rejected multi-part
 message counts each of its sentences). ``rejected`` counts reject rows by reason.
+
+``complete`` says whether the run ended the way it was meant to (every input read to its end, or
+a live feed for its whole ``--duration``); ``stopped_by`` names what ended it early (``SIGINT``,
+``SIGTERM``, ``SIGHUP``) or ``duration``. ``feeds`` holds one :class:`FeedStats` per live feed.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -20,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["IngestSummary", "Progress", "Tally"]
+__all__ = ["FeedStats", "IngestSummary", "Progress", "Tally"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,36 @@ class Progress:
     total_bytes: int | None
     messages: int
     rejected: int
+
+
+@dataclass(frozen=True)
+class FeedStats:
+    """What one live feed did: TCP connections, failed attempts (``last_error`` says why) and
+    idle timeouts; UDP datagrams received, dropped by the kernel for want of buffer (None: the OS
+    does not say) and truncated, and the receive buffer the kernel granted."""
+
+    origin: str
+    connections: int = 0
+    reconnects: int = 0
+    failed_attempts: int = 0
+    idle_timeouts: int = 0
+    last_error: str = ""
+    datagrams: int = 0
+    datagrams_dropped: int | None = None
+    datagrams_truncated: int = 0
+    receive_buffer_bytes: int = 0
+
+    @property
+    def is_tcp(self) -> bool:
+        return self.origin.startswith("tcp://")
+
+    @property
+    def never_connected(self) -> bool:
+        """A TCP feed that did not connect once during the run."""
+        return self.is_tcp and self.connections == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -56,6 +90,9 @@ class IngestSummary:
     duration_s: float
     skipped: tuple[tuple[str, str], ...] = ()
     origins: tuple[str, ...] = ()
+    feeds: tuple[FeedStats, ...] = ()
+    complete: bool = True
+    stopped_by: str | None = None
 
     @property
     def total_rejected(self) -> int:
@@ -74,6 +111,7 @@ class IngestSummary:
         out["rejected"] = dict(self.rejected)
         out["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
         out["origins"] = list(self.origins)
+        out["feeds"] = [feed.to_dict() for feed in self.feeds]
         for key in ("first_received_at", "last_received_at"):
             value = getattr(self, key)
             out[key] = value.isoformat() if value is not None else None
@@ -124,7 +162,13 @@ class Tally:
         self.last_us = hi_us if self.last_us is None else max(self.last_us, hi_us)
 
     def freeze(
-        self, *, reconnects: int, duration_s: float, skipped: tuple[tuple[str, str], ...]
+        self,
+        *,
+        reconnects: int,
+        duration_s: float,
+        skipped: tuple[tuple[str, str], ...],
+        feeds: tuple[FeedStats, ...] = (),
+        complete: bool = True,
     ) -> IngestSummary:
         return IngestSummary(
             lines=self.lines,
@@ -145,6 +189,8 @@ class Tally:
             duration_s=duration_s,
             skipped=skipped,
             origins=tuple(self.origins),
+            feeds=feeds,
+            complete=complete,
         )
 
 
