@@ -20,7 +20,7 @@ import functools
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,12 +54,22 @@ class EquivalenceTable:
     governments: Mapping[str, tuple[str, str]]  # nation -> (English name, native name)
     rows: tuple[LevelRow, ...]
     unmapped: Mapping[tuple[str, str], str]  # (nation, level) -> source of the refusal
+    _index: Mapping[tuple[str, str], LevelRow] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index = {
+            (nation, name): row
+            for row in self.rows
+            for nation, names in row.levels.items()
+            for name in names
+        }
+        object.__setattr__(self, "_index", index)
 
     def row_of(self, nation: str, level: str) -> LevelRow:
         """The row holding ``level`` of ``nation``'s scheme; raises if there is none."""
-        for row in self.rows:
-            if level in row.levels.get(nation, ()):
-                return row
+        found = self._index.get((nation, level))
+        if found is not None:
+            return found
         why = self.unmapped.get((nation, level))
         detail = f" ({why})" if why else ""
         raise UnmappedLevelError(

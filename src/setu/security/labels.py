@@ -25,6 +25,7 @@ The algebra:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -237,6 +238,10 @@ class Label:
 
     def canonical_bytes(self) -> bytes:
         """Deterministic JSON: sorted keys and sets, no whitespace, UTF-8 (not \\u escapes)."""
+        return self._canonical
+
+    @functools.cached_property
+    def _canonical(self) -> bytes:  # computed once per label (the label is immutable)
         return canonical_json(self.to_dict())
 
 
@@ -272,7 +277,7 @@ def derive(
     :class:`InvalidLabelError` for no input, mixed policies, or mixed originators without
     ``deriving``.
     """
-    items = list(labels)
+    items = list(set(labels))  # inputs usually share a few labels (one per source or batch)
     if not items:
         raise InvalidLabelError("derive needs at least one input label")
     policies = {lb.policy for lb in items}
