@@ -318,3 +318,19 @@ def test_cli_equivalence_table_json() -> None:
     assert secret["IND"] == ["SECRET"] and secret["JPN"] == ["極秘", "特定秘密"]
     assert all(row["source"] for row in data["rows"])
     assert [(u["nation"], u["level"]) for u in data["unmapped"]] == [("IND", "RESTRICTED")]
+
+
+def test_core_modules_import_no_web_framework() -> None:
+    """The security core is imported by the CLI, the web API and the exchange: it must not pull
+    in a web framework itself (issue 8; package docstring)."""
+    code = (
+        "import sys\n"
+        "import setu.security.labels, setu.security.equivalence, setu.security.binding\n"
+        "import setu.security.node, setu.security.partners\n"
+        "web = ('fastapi', 'starlette', 'flask', 'django', 'aiohttp')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in web))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
