@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from functools import reduce
 
@@ -15,6 +16,7 @@ from setu.ais.reasons import Reason
 from setu.ais.sentences import (
     FramedChunk,
     channel_array,
+    count_lines,
     frame_chunk,
     talker_array,
     talker_name,
@@ -415,7 +417,8 @@ def test_rejected_lines_keep_their_raw_text_across_chunk_positions() -> None:
 def test_arbitrary_bytes_never_crash_and_counters_add_up(buf: bytes) -> None:
     chunk = frame_chunk(buf, max_line_bytes=120)
     assert_counters(chunk)
-    assert chunk.lines == buf.count(b"\n") + (1 if buf and not buf.endswith(b"\n") else 0)
+    unterminated = bool(buf) and not buf.endswith((b"\n", b"\r"))
+    assert chunk.lines == count_lines(buf) + unterminated
 
 
 _SNIPPETS = [vdm(), "\\", "!", "$", ",", "*", "\n", "\r", "#", " ", "0", "1599239526", "!AIVDM,"]
@@ -478,13 +481,14 @@ def test_valid_sentence_round_trips(
 def test_lines_are_split_at_every_line_feed_whatever_the_alignment(
     lines: list[str], shift: int
 ) -> None:
-    """The line-feed search reads eight bytes at a time: every line and its number must survive
-    any start address and any line length."""
+    """The line-break search reads eight bytes at a time: every line (ended by \\n, \\r\\n or a
+    lone \\r) and its number must survive any start address and any line length."""
     body = "".join(f"{line}\n" for line in lines).encode()
     buf = memoryview(b"x" * shift + body)[shift:]
     chunk = frame_chunk(buf)  # type: ignore[arg-type]
-    assert chunk.lines == len(lines)
-    stripped = [line.lstrip(" \t").rstrip(" \t\r") for line in lines]
+    split = re.split(r"\r\n|\r|\n", body.decode())[:-1]
+    assert chunk.lines == len(split) == count_lines(body)
+    stripped = [line.strip(" \t") for line in split]
     rejected = {n: line for n, line in enumerate(stripped, 1) if line[:1] not in ("", "#")}
     got = dict(
         zip(

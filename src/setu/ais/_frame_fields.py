@@ -35,6 +35,7 @@ R_BAD_PGHP = 7
 R_BAD_PAYLOAD_CHAR = 8
 R_BAD_FILL_BITS = 9
 R_EMPTY_PAYLOAD = 10
+R_IMPLAUSIBLE_TIME = 11
 
 REASON_BY_CODE: tuple[Reason, ...] = (
     Reason.NOT_NMEA,  # code 0 means "not rejected"; this slot only keeps codes aligned
@@ -48,14 +49,23 @@ REASON_BY_CODE: tuple[Reason, ...] = (
     Reason.BAD_PAYLOAD_CHAR,
     Reason.BAD_FILL_BITS,
     Reason.EMPTY_PAYLOAD,
+    Reason.IMPLAUSIBLE_TIME,
 )
 
 #: Number of distinct talker codes: two printable ASCII characters (33..126) times VDM/VDO.
 TALKER_CODES = 95 * 95 * 2
 
 _US = 1_000_000
-# Tag block ``c:`` values above this are milliseconds, not seconds (1e11 s is the year 5138).
-_MS_THRESHOLD = 100_000_000_000
+#: A time that was written out but cannot be right (a year past 9999, a number of seconds too
+#: large for µs): later than any receive-time window, so the sentence carrying it is rejected as
+#: IMPLAUSIBLE_TIME instead of falling back to another time.
+TIME_OUT_OF_RANGE = np.iinfo(np.int64).max
+# Seconds beyond this (the year 287,000) do not fit in µs: they are TIME_OUT_OF_RANGE.
+_MAX_SECONDS = 9_000_000_000_000
+# Tag block ``c:`` in milliseconds has exactly 13 digits (2001-09-09 to 2286-11-20); any other
+# length is seconds. A length rule cannot turn an out-of-range number of seconds (an 11- or
+# 12-digit value, years 5138 to 33658) into a plausible date, as a magnitude threshold would.
+_MS_DIGITS = 13
 
 # ITU-R M.1371 Annex 8 6-bit armour: '0'..'W' and '`'..'w'.
 ARMOUR = np.zeros(256, np.bool_)
@@ -126,11 +136,18 @@ def month_days(y, m):
 
 @inline_kernel
 def epoch_us(y, mo, d, h, mi, s, us):
-    """µs since the epoch of a UTC civil time, or NO_TIME when a part is out of range."""
-    if y < 1970 or y > 2200 or mo < 1 or mo > 12 or d < 1 or d > month_days(y, mo):
+    """µs since the epoch of a UTC civil time (years 1..9999; before 1970 is negative).
+
+    NO_TIME when the month, day, hour, minute, second or fraction is out of range (not a time);
+    TIME_OUT_OF_RANGE for a year outside 1..9999 (a time, but not a possible one). Whether a
+    time is plausible is decided later, against the receive-time window.
+    """
+    if mo < 1 or mo > 12 or d < 1 or d > month_days(y, mo):
         return NO_TIME
     if h < 0 or h > 23 or mi < 0 or mi > 59 or s < 0 or s > 60 or us < 0 or us >= _US:
         return NO_TIME
+    if y < 1 or y > 9999:
+        return TIME_OUT_OF_RANGE
     secs = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + s
     return secs * _US + us
 
@@ -150,22 +167,22 @@ def parse_fraction_us(a, p, e):
 
 @kernel
 def parse_unix(a, p, e, allow_ms):
-    """Unix seconds ``123[.456]`` at ``a[p:]``: (µs, end); NO_TIME when not a number.
+    """Unix seconds ``123[.456]`` at ``a[p:]``: (µs, end); NO_TIME when there are no digits.
 
-    With ``allow_ms`` an integer above 1e11 is read as milliseconds (tag block ``c:``).
+    With ``allow_ms`` an integer of exactly 13 digits is milliseconds (tag block ``c:``, see
+    ``_MS_DIGITS``). Seconds too large for µs give TIME_OUT_OF_RANGE.
     """
     v, q = parse_uint(a, p, e)
-    if v < 0:
+    if q == p:
         return NO_TIME, q
+    digits = q - p
     us = 0
     if q < e and a[q] == 46 and q + 1 < e and 48 <= a[q + 1] <= 57:
         us, q = parse_fraction_us(a, q + 1, e)
-    if allow_ms and v > _MS_THRESHOLD:
-        if v > 10**16:
-            return NO_TIME, q
+    if v < 0 or v > _MAX_SECONDS:
+        return TIME_OUT_OF_RANGE, q
+    if allow_ms and digits == _MS_DIGITS:
         return v * 1000 + us // 1000, q
-    if v > 10**11:
-        return NO_TIME, q
     return v * _US + us, q
 
 

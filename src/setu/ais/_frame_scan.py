@@ -23,6 +23,7 @@ from setu.ais._frame_fields import (
     R_BAD_CHECKSUM,
     R_BAD_PGHP,
     R_BAD_TAG_BLOCK,
+    R_IMPLAUSIBLE_TIME,
     R_LINE_TOO_LONG,
     R_NOT_AIS,
     R_NOT_NMEA,
@@ -172,14 +173,21 @@ def pick_time(c_us, t_us, pghp_us, lead_us, trail_us, default_us):
 
 
 @inline_kernel
-def _ais_record(a, rs, p, e, line_no, tags, lead_us, default_us, strict, sent, rej, cnt, pend):
-    """Parse the AIS sentence at ``a[p]`` (record from ``rs``); returns the record end."""
+def _ais_record(a, rs, p, e, line_no, tags, lead_us, win, strict, sent, rej, cnt, pend):
+    """Parse the AIS sentence at ``a[p]`` (record from ``rs``); returns the record end.
+
+    ``win`` is (default time, earliest, latest): a time of the record's own outside
+    [earliest, latest] rejects it as IMPLAUSIBLE_TIME.
+    """
     reason, talker, count, num, seq, chan, ps, pe, fill, ok, trail, rec_end = parse_ais(a, p, e)
     c_us, t_us, st, gn, gt, gid, tag_ok = tags
+    default_us, t_min, t_max = win
     t = pick_time(c_us, t_us, pend[P_PGHP], lead_us, trail, default_us)
     clear_pending(pend)
     if reason == OK and strict and not ok:
         reason = R_BAD_CHECKSUM
+    if reason == OK and t != NO_TIME and (t < t_min or t > t_max):
+        reason = R_IMPLAUSIBLE_TIME
     if reason != OK:
         _reject(rej, cnt, line_no, reason, rs, rec_end, t)
         return rec_end
@@ -285,13 +293,14 @@ def _skip_escaped_breaks(a, p, e):
 
 
 @inline_kernel
-def _records(a, p, e, line_no, lead_us, default_us, strict, sent, rej, cnt, pend, st_tables):
+def _records(a, p, e, line_no, lead_us, win, strict, sent, rej, cnt, pend, st_tables):
     """Every record of one line ``a[p:e]`` (several when tag block + sentence pairs repeat).
 
     Line breaks written out as text (``\\r\\n`` as four characters, as some loggers do) also
     separate records.
     """
     tab, off, arena = st_tables
+    default_us = win[0]
     first = True
     while p < e:
         p = _skip_escaped_breaks(a, p, e)
@@ -323,9 +332,7 @@ def _records(a, p, e, line_no, lead_us, default_us, strict, sent, rej, cnt, pend
             clear_pending(pend)
             _reject(rej, cnt, line_no, R_BAD_TAG_BLOCK, rs, p, t)
         elif b == 33:
-            p = _ais_record(
-                a, rs, p, e, line_no, tags, lead_us, default_us, strict, sent, rej, cnt, pend
-            )
+            p = _ais_record(a, rs, p, e, line_no, tags, lead_us, win, strict, sent, rej, cnt, pend)
         elif b == 36:
             p = _dollar_record(
                 a, rs, p, e, line_no, tags, lead_us, default_us, strict, rej, cnt, pend
@@ -354,7 +361,8 @@ def _leading_time(a, s, e):
 
 
 @inline_kernel
-def _line(a, s, e, line_no, default_us, strict, max_line, sent, rej, cnt, pend, st_tables):
+def _line(a, s, e, line_no, win, strict, max_line, sent, rej, cnt, pend, st_tables):
+    default_us = win[0]
     if e - s > max_line:
         cnt[C_RECORDS] += 1
         clear_pending(pend)
@@ -369,32 +377,37 @@ def _line(a, s, e, line_no, default_us, strict, max_line, sent, rej, cnt, pend, 
             _reject(rej, cnt, line_no, R_NOT_NMEA, s, e, default_us)
             return
         s = s2
-    _records(a, s, e, line_no, lead, default_us, strict, sent, rej, cnt, pend, st_tables)
+    _records(a, s, e, line_no, lead, win, strict, sent, rej, cnt, pend, st_tables)
 
 
-_NEWLINES = np.uint64(0x0A0A0A0A0A0A0A0A)
+_LFS = np.uint64(0x0A0A0A0A0A0A0A0A)
+_CRS = np.uint64(0x0D0D0D0D0D0D0D0D)
 _ONES = np.uint64(0x0101010101010101)
 _HIGHS = np.uint64(0x8080808080808080)
 
 
 @inline_kernel
 def find_newline(a, words, p, e):
-    """Position of the first line feed in ``a[p:e]``, or ``e``.
+    """Position of the first line break byte (``\n`` or ``\r``) in ``a[p:e]``, or ``e``.
 
-    ``words`` is ``a`` read as 64-bit words (its first ``len(a) // 8``): whole words are tested
-    for a line feed byte at once (``(x - 0x01..) & ~x & 0x80..`` is non-zero exactly when a byte
-    of ``x`` is zero), which is several times faster than a byte at a time on long lines.
+    A line ends at ``\n``, ``\r\n`` or a lone ``\r`` (the rule of
+    :mod:`setu.ingest.chunking`). ``words`` is ``a`` read as 64-bit words (its first
+    ``len(a) // 8``): whole words are tested for a break byte at once (``(x - 0x01..) & ~x &
+    0x80..`` is non-zero exactly when a byte of ``x`` is zero), which is several times faster
+    than a byte at a time on long lines.
     """
     while p < e and (p & 7) != 0:
-        if a[p] == 10:
+        if a[p] == 10 or a[p] == 13:
             return p
         p += 1
     while p + 8 <= e:
-        x = words[p >> 3] ^ _NEWLINES
-        if ((x - _ONES) & ~x & _HIGHS) != np.uint64(0):
+        w = words[p >> 3]
+        x = w ^ _LFS
+        y = w ^ _CRS
+        if (((x - _ONES) & ~x) | ((y - _ONES) & ~y)) & _HIGHS != np.uint64(0):
             break
         p += 8
-    while p < e and a[p] != 10:
+    while p < e and a[p] != 10 and a[p] != 13:
         p += 1
     return p
 
@@ -406,6 +419,8 @@ def scan(
     pos,
     first_line_no,
     default_us,
+    t_min,
+    t_max,
     strict,
     max_line,
     pend,
@@ -418,18 +433,25 @@ def scan(
 ):
     """Frame the lines of ``a`` from ``pos``; returns where it stopped (``len(a)`` when done).
 
-    ``words`` is ``a`` as 64-bit words (see :func:`find_newline`).
+    ``words`` is ``a`` as 64-bit words (see :func:`find_newline`). A sentence whose own receive
+    time lies outside ``[t_min, t_max]`` is rejected as IMPLAUSIBLE_TIME (``default_us``, the
+    time of sentences without one, is not checked here). A UTF-8 byte order mark, spaces and
+    tabs around a line are ignored.
 
     It stops early, at the start of a line, when the output matrices or the station tables
     might not hold that line's records: the caller grows them and calls again. ``cnt`` (the
     counters) and ``pend`` (pending metadata, the carry to the next chunk) are updated in place.
     """
     n = len(a)
+    win = (default_us, t_min, t_max)
     while pos < n:
-        e = find_newline(a, words, pos, n)
+        brk = find_newline(a, words, pos, n)
+        e = brk
         s = pos
-        while e > s and (a[e - 1] == 13 or a[e - 1] == 32 or a[e - 1] == 9):
+        while e > s and (a[e - 1] == 32 or a[e - 1] == 9):
             e -= 1
+        if e - s >= 3 and a[s] == 0xEF and a[s + 1] == 0xBB and a[s + 2] == 0xBF:
+            s += 3  # a UTF-8 byte order mark (start of a file, or of a concatenated one)
         while s < e and (a[s] == 32 or a[s] == 9):
             s += 1
         size = min(e - s, max_line)
@@ -440,12 +462,10 @@ def scan(
             return pos
         line_no = first_line_no + cnt[C_LINES]
         cnt[C_LINES] += 1
-        pos = find_byte(a, e, n, 10) + 1
+        pos = brk + 2 if brk + 1 < n and a[brk] == 13 and a[brk + 1] == 10 else brk + 1
         if s == e or a[s] == 35:
             cnt[C_RECORDS] += 1
             cnt[C_BLANK] += 1
             continue
-        _line(
-            a, s, e, line_no, default_us, strict, max_line, sent, rej, cnt, pend, (tab, off, arena)
-        )
+        _line(a, s, e, line_no, win, strict, max_line, sent, rej, cnt, pend, (tab, off, arena))
     return n

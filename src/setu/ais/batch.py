@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 NO_TIME = np.iinfo(np.int64).min
 
@@ -64,3 +65,12 @@ class PayloadBatch:
 
 def empty_rejects() -> pa.Table:
     return REJECT_SCHEMA.empty_table()
+
+
+def with_default_time(rejects: pa.Table, default_us: int) -> pa.Table:
+    """``rejects`` with ``default_us`` as the receive time of rows that have none."""
+    if default_us == NO_TIME or not rejects.num_rows or not rejects["received_at"].null_count:
+        return rejects
+    default = pa.scalar(default_us, pa.timestamp("us", tz="UTC"))
+    filled = pc.fill_null(rejects["received_at"], default)
+    return rejects.set_column(rejects.schema.get_field_index("received_at"), "received_at", filled)

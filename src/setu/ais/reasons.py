@@ -31,6 +31,7 @@ class Reason(StrEnum):
     UNKNOWN_MSG_TYPE = "unknown_msg_type"
     BAD_BIT_COUNT = "bad_bit_count"
     NO_RECEIVE_TIME = "no_receive_time"
+    IMPLAUSIBLE_TIME = "implausible_time"
     BAD_CSV_ROW = "bad_csv_row"
 
 
@@ -53,5 +54,8 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.UNKNOWN_MSG_TYPE: "message type 0 or above 27",
     Reason.BAD_BIT_COUNT: "payload too short for its message type",
     Reason.NO_RECEIVE_TIME: "no receive time in the line and none assumed (use --assume-time)",
+    Reason.IMPLAUSIBLE_TIME: (
+        "receive time outside the plausible window (SETU_TIME_MIN, SETU_TIME_MAX_AHEAD_S)"
+    ),
     Reason.BAD_CSV_ROW: "CSV row with missing or invalid required fields",
 }

@@ -15,11 +15,17 @@ Rules, per fragment of a multi-part message:
 - Parts 2.. join the open group of their key: with none open they are ORPHAN_FRAGMENT, when the
   part is already there DUPLICATE_FRAGMENT. More fragments than ``max_fragments``:
   MALFORMED_SENTENCE.
+- Receive times: a fragment's *own* time comes from its line (tag block, ``$PGHP``, timestamp);
+  the *default* time (``--assume-time``, or a live feed's clock stamp of the chunk) is handed to
+  :meth:`Reassembler.push` and applies only to messages whose first fragment has no own time.
+  So an assumed time never splits a group whose first fragment carries a ``$PGHP`` time and whose
+  later fragments carry none.
 - Age: a group expires (GROUP_EXPIRED) when a newer sentence is more than ``max_age_s`` later
-  than the group's first fragment — by receive time when both have one, otherwise by line
-  distance, more than ``max_age_lines`` lines. Expiry is checked when a fragment of the same key
-  arrives and for every open group at the end of each chunk (against the latest receive time and
-  the last line of the chunk).
+  than the group's first fragment — compared by own times when both have one, by default times
+  when neither has an own time (then also by line distance), and otherwise by line distance,
+  more than ``max_age_lines`` lines. Expiry is checked when a fragment of the same key arrives
+  and for every open group at the end of each chunk (against the latest own and default times
+  and the last line of the chunk).
 - More than ``max_pending_groups`` open: the oldest opened is dropped as GROUP_OVERFLOW.
 - :meth:`Reassembler.flush` rejects every group still open as INCOMPLETE_GROUP.
 
@@ -37,7 +43,7 @@ import numpy as np
 import pyarrow as pa
 
 from setu.ais._frame_gather import gather_payloads
-from setu.ais.batch import NO_TIME, REJECT_SCHEMA, PayloadBatch
+from setu.ais.batch import NO_TIME, REJECT_SCHEMA, PayloadBatch, with_default_time
 from setu.ais.reasons import Reason
 from setu.ais.sentences import FramedChunk, channel_array, frame_chunk, talker_array
 from setu.errors import ConfigError
@@ -51,7 +57,8 @@ _Key = tuple[int, int, int, str, object]
 @dataclass(frozen=True)
 class _Fragment:
     line_no: int
-    received_at_us: int
+    received_at_us: int  # the line's own time, NO_TIME when none
+    default_us: int  # the chunk's default time (assumed or feed clock), NO_TIME when none
     payload: bytes
     fill_bits: int
     checksum_ok: bool
@@ -69,6 +76,11 @@ class _Group:
     @property
     def first(self) -> _Fragment:
         return self.parts[1]
+
+
+def _time_of(frag: _Fragment) -> int:
+    """The receive time a fragment's message takes: its own, else the default."""
+    return frag.received_at_us if frag.received_at_us != NO_TIME else frag.default_us
 
 
 @dataclass(frozen=True)
@@ -95,7 +107,7 @@ class _Rejects:
             self.fragment(group.parts[part], reason)
 
     def fragment(self, frag: _Fragment, reason: Reason) -> None:
-        self.rows.append((frag.line_no, reason.value, frag.raw, frag.received_at_us))
+        self.rows.append((frag.line_no, reason.value, frag.raw, _time_of(frag)))
 
     def table(self) -> pa.Table:
         if not self.rows:
@@ -142,25 +154,33 @@ class Reassembler:
         self.max_fragments = max_fragments
         self.max_age_lines = max_age_lines
         self._groups: dict[_Key, _Group] = {}
-        self._latest_us = NO_TIME
+        self._latest_us = NO_TIME  # latest own time seen
+        self._latest_default_us = NO_TIME  # latest default time seen
 
     @property
     def pending(self) -> int:
         """Number of groups still waiting for fragments."""
         return len(self._groups)
 
-    def push(self, framed: FramedChunk) -> tuple[PayloadBatch, pa.Table]:
-        """Complete messages of ``framed`` (and of groups opened before) and reassembly rejects."""
+    def push(
+        self, framed: FramedChunk, default_time_us: int = NO_TIME
+    ) -> tuple[PayloadBatch, pa.Table]:
+        """Complete messages of ``framed`` (and of groups opened before) and reassembly rejects.
+
+        ``default_time_us`` is the receive time of messages whose first fragment has none of its
+        own (see the module docstring); frame with ``default_time_us=NO_TIME`` to use it.
+        """
         rejects = _Rejects()
         multi = framed.frag_count != 1
         messages: list[_Message] = []
         if multi.any():
-            messages = self._assemble(framed, np.flatnonzero(multi), rejects)
+            messages = self._assemble(framed, np.flatnonzero(multi), default_time_us, rejects)
         if len(framed):
             self._latest_us = max(self._latest_us, int(framed.received_at_us.max()))
+            self._latest_default_us = max(self._latest_default_us, default_time_us)
         self._sweep(framed.last_line_no, rejects)
         singles = np.flatnonzero(~multi) if len(messages) or multi.any() else None
-        return _build_batch(framed, singles, messages), rejects.table()
+        return _build_batch(framed, singles, messages, default_time_us), rejects.table()
 
     def flush(self) -> pa.Table:
         """Reject every group still open (INCOMPLETE_GROUP) and forget it."""
@@ -170,24 +190,36 @@ class Reassembler:
         self._groups.clear()
         return rejects.table()
 
-    def _expired(self, group: _Group, now_us: int, line_no: int) -> bool:
+    def _expired(self, group: _Group, own_us: int, default_us: int, line_no: int) -> bool:
+        """Whether ``group`` is too old for a sentence with these times at ``line_no``."""
         first = group.first
-        if first.received_at_us != NO_TIME and now_us != NO_TIME:
-            return now_us - first.received_at_us > self.max_age_us
+        if first.received_at_us != NO_TIME:
+            if own_us != NO_TIME:
+                return own_us - first.received_at_us > self.max_age_us
+        elif (
+            own_us == NO_TIME
+            and NO_TIME not in (first.default_us, default_us)
+            and default_us - first.default_us > self.max_age_us
+        ):
+            return True
         return line_no - first.line_no > self.max_age_lines
 
     def _sweep(self, line_no: int, rejects: _Rejects) -> None:
-        stale = [k for k, g in self._groups.items() if self._expired(g, self._latest_us, line_no)]
+        own, default = self._latest_us, self._latest_default_us
+        stale = [k for k, g in self._groups.items() if self._expired(g, own, default, line_no)]
         for key in stale:
             rejects.group(self._groups.pop(key), Reason.GROUP_EXPIRED)
 
-    def _assemble(self, framed: FramedChunk, idx: np.ndarray, rejects: _Rejects) -> list[_Message]:
+    def _assemble(
+        self, framed: FramedChunk, idx: np.ndarray, default_us: int, rejects: _Rejects
+    ) -> list[_Message]:
         cols = _fragment_columns(framed, idx)
         messages: list[_Message] = []
         for j, i in enumerate(idx.tolist()):
             frag = _Fragment(
                 line_no=cols["line_no"][j],
                 received_at_us=cols["time"][j],
+                default_us=default_us,
                 payload=cols["payload"][j],
                 fill_bits=cols["fill"][j],
                 checksum_ok=cols["ok"][j],
@@ -222,7 +254,8 @@ class Reassembler:
         Returns the group it joined, or None when it was rejected.
         """
         group = self._groups.get(key)
-        if group is not None and self._expired(group, frag.received_at_us, frag.line_no):
+        own, default = frag.received_at_us, frag.default_us
+        if group is not None and self._expired(group, own, default, frag.line_no):
             rejects.group(self._groups.pop(key), Reason.GROUP_EXPIRED)
             group = None
         if opener is not None:
@@ -285,6 +318,12 @@ def _complete(order: int, group: _Group) -> _Message:
     )
 
 
+def _with_default(times: np.ndarray, default_us: int) -> np.ndarray:
+    if default_us == NO_TIME:
+        return times
+    return np.where(times == NO_TIME, default_us, times)
+
+
 def _merge(single: np.ndarray, multi: list, is_multi: np.ndarray | None, dtype: type) -> np.ndarray:
     """Single-sentence values and multi-part values interleaved in output order."""
     if is_multi is None:
@@ -313,10 +352,11 @@ def _station_array(
 
 
 def _build_batch(
-    framed: FramedChunk, singles: np.ndarray | None, messages: list[_Message]
+    framed: FramedChunk, singles: np.ndarray | None, messages: list[_Message], default_us: int
 ) -> PayloadBatch:
     """The PayloadBatch of the single-sentence rows ``singles`` (all rows when None) and the
-    completed multi-part ``messages``, in the order in which they completed."""
+    completed multi-part ``messages``, in the order in which they completed; ``default_us`` is
+    the time of single-sentence messages without one."""
 
     def col(values: np.ndarray) -> np.ndarray:
         return values if singles is None else values[singles]
@@ -346,8 +386,8 @@ def _build_batch(
             col(framed.fill_bits), [m.fill_bits for m in messages], is_multi, np.uint8
         ),
         received_at_us=_merge(
-            col(framed.received_at_us),
-            [m.first.received_at_us for m in messages],
+            _with_default(col(framed.received_at_us), default_us),
+            [_time_of(m.first) for m in messages],
             is_multi,
             np.int64,
         ),
@@ -393,13 +433,15 @@ def frame_bytes(
     """Frame, reassemble and flush one buffer of whole lines in one go.
 
     Returns the complete messages, every reject (framing and reassembly, ordered by line) and
-    the counters.
+    the counters. ``default_time_us`` applies to messages without a time of their own.
     """
-    framed = frame_chunk(buf, default_time_us=default_time_us, strict=strict)
+    framed = frame_chunk(buf, strict=strict)
     reassembler = Reassembler()
-    batch, pushed = reassembler.push(framed)
+    batch, pushed = reassembler.push(framed, default_time_us)
     flushed = reassembler.flush()
-    rejects = pa.concat_tables([framed.rejects, pushed, flushed])
+    rejects = pa.concat_tables(
+        [with_default_time(framed.rejects, default_time_us), pushed, flushed]
+    )
     if rejects.num_rows:
         rejects = rejects.take(pa.compute.sort_indices(rejects, [("line_no", "ascending")]))
     stats = FrameStats(

@@ -18,8 +18,17 @@ What a line can be:
 - blank or a ``#`` comment;
 - anything else is rejected: other NMEA sentences as NOT_AIS, non-NMEA text as NOT_NMEA.
 
-Receive time precedence: tag ``c:`` (seconds, or milliseconds above 1e11) > tag ``T:`` >
-``$PGHP`` > leading or trailing timestamp > ``default_time_us``. Counters satisfy
+What a line is: its end is ``\n``, ``\r\n`` or a lone ``\r`` (one rule, shared with
+:mod:`setu.ingest.chunking` and the CSV reader, so line numbers agree everywhere). Spaces, tabs
+and a UTF-8 byte order mark at the start of a line are ignored; any other byte (a NUL, say)
+makes the line a reject, kept with its raw text.
+
+Receive time precedence: tag ``c:`` > tag ``T:`` > ``$PGHP`` > leading or trailing timestamp >
+``default_time_us``. Tag ``c:`` is Unix seconds (with an optional fraction), or milliseconds
+when it has exactly 13 digits (2001-09-09 to 2286-11-20); a length rule, unlike a magnitude
+threshold, never reads an out-of-range number of seconds as a plausible date in milliseconds.
+A time of the line's own outside ``time_window`` (see :func:`frame_chunk`) rejects the sentence
+as ``implausible_time`` — it does not fall back to another time. Counters satisfy
 ``records == blank_or_comment + metadata_lines + ais_sentences + rejected`` and
 ``records >= lines`` (equal unless a line holds several records).
 """
@@ -32,7 +41,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from setu.ais._frame_fields import REASON_BY_CODE, TALKER_CODES
+from setu.ais._frame_fields import REASON_BY_CODE, TALKER_CODES, TIME_OUT_OF_RANGE
 from setu.ais._frame_gather import copy_ranges
 from setu.ais._frame_scan import (
     C_AIS,
@@ -80,13 +89,44 @@ from setu.ais.batch import NO_TIME, REJECT_SCHEMA
 from setu.errors import ConfigError
 
 __all__ = [
+    "ANY_TIME",
     "FrameCarry",
     "FramedChunk",
     "channel_array",
+    "count_lines",
+    "first_line",
     "frame_chunk",
     "talker_array",
     "talker_name",
 ]
+
+
+#: The widest receive-time window: every time that can be stored (years 1 to 9999). Times written
+#: in a line that cannot be stored (a year past 9999, seconds too large for µs) are outside it.
+ANY_TIME: tuple[int, int] = (NO_TIME + 1, TIME_OUT_OF_RANGE - 1)
+
+
+def count_lines(data: bytes) -> int:
+    """Line breaks in ``data``: ``\n``, ``\r\n`` and a lone ``\r`` each count once.
+
+    The one definition of a line, used by the framing kernel, the chunker and the CSV reader.
+    """
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def first_line(data: bytes) -> tuple[bytes, bytes] | None:
+    """(first line without its break, the rest after the break), or None without a whole line.
+
+    A ``\r`` as the very last byte is not a whole break yet (a ``\n`` may follow).
+    """
+    lf = data.find(b"\n")
+    cr = data.find(b"\r", 0, lf if lf >= 0 else len(data) - 1)
+    if cr >= 0:
+        end = cr + 2 if data[cr + 1 : cr + 2] == b"\n" else cr + 1
+        return data[:cr], data[end:]
+    if lf >= 0:
+        return data[:lf], data[lf + 1 :]
+    return None
 
 
 @dataclass(frozen=True)
@@ -206,24 +246,38 @@ def frame_chunk(
     strict: bool = False,
     max_line_bytes: int = 4096,
     carry: FrameCarry | None = None,
+    time_window: tuple[int, int] = ANY_TIME,
 ) -> FramedChunk:
     """Frame the whole lines in ``buf`` (see the module docstring for what a line can be).
 
     ``first_line_no`` numbers the first line; ``default_time_us`` is the receive time of
     sentences without one (NO_TIME leaves it unknown); ``strict`` rejects bad NMEA checksums
     (BAD_CHECKSUM), bad tag blocks (BAD_TAG_BLOCK) and bad $PGHP checksums (BAD_PGHP) instead of
-    flagging them; ``carry`` is the previous chunk's :attr:`FramedChunk.carry`.
+    flagging them; ``carry`` is the previous chunk's :attr:`FramedChunk.carry`;
+    ``time_window`` is (earliest, latest) in µs: a sentence whose own time lies outside it is
+    rejected as IMPLAUSIBLE_TIME (``default_time_us`` is the caller's to check). Reject rows
+    keep a null ``received_at`` rather than a time outside the window.
     """
     if max_line_bytes < 1:
         raise ConfigError(
             f"max_line_bytes must be at least 1 (got {max_line_bytes}); the default is 4096"
         )
+    t_min, t_max = time_window
+    if not ANY_TIME[0] <= t_min <= t_max <= ANY_TIME[1]:
+        raise ConfigError(f"time_window {time_window} must be (earliest, latest) within {ANY_TIME}")
     carry = carry if carry is not None else FrameCarry()
     a = np.frombuffer(buf, np.uint8)
     pend = np.array(carry.pending, np.int64)
     cnt = np.zeros(N_COUNTERS, np.int64)
     sent, rej, off, arena = _scan_all(
-        a, first_line_no, default_time_us, strict, max_line_bytes, pend, cnt, carry.station
+        a,
+        first_line_no,
+        (default_time_us, t_min, t_max),
+        strict,
+        max_line_bytes,
+        pend,
+        cnt,
+        carry.station,
     )
     stations = tuple(
         bytes(arena[off[k] : off[k + 1]]).decode("utf-8", "replace") for k in range(cnt[C_NST])
@@ -238,7 +292,7 @@ def frame_chunk(
         data=a,
         **_sentence_columns(sent[:, :ns]),
         stations=stations,
-        rejects=rejects_table(a, rej[:, : int(cnt[C_NR])]),
+        rejects=rejects_table(a, rej[:, : int(cnt[C_NR])], time_window),
         carry=next_carry,
         lines=int(cnt[C_LINES]),
         records=int(cnt[C_RECORDS]),
@@ -253,7 +307,7 @@ def frame_chunk(
 def _scan_all(
     a: np.ndarray,
     first_line_no: int,
-    default_time_us: int,
+    times: tuple[int, int, int],
     strict: bool,
     max_line_bytes: int,
     pend: np.ndarray,
@@ -263,7 +317,8 @@ def _scan_all(
     """Run the kernel over every line of ``a``, growing its outputs whenever it stops for room.
 
     Returns the sentence and reject matrices and the station offsets and bytes; ``pend`` and
-    ``cnt`` are updated in place. ``station`` is the carried station name, if any.
+    ``cnt`` are updated in place. ``times`` is (default, earliest, latest) in µs; ``station`` is
+    the carried station name, if any.
     """
     words = np.frombuffer(a, np.uint64, count=len(a) // 8)
     # Sized for one sentence per 64 bytes (a sentence line has at least 18; feeds with tag
@@ -280,7 +335,7 @@ def _scan_all(
         pend[P_STATION] = intern(seed, 0, len(seed), tab, off, arena, cnt)
     pos = 0
     while True:
-        args = (first_line_no, default_time_us, strict, max_line_bytes, pend, cnt, sent, rej)
+        args = (first_line_no, *times, strict, max_line_bytes, pend, cnt, sent, rej)
         pos = scan(a, words, pos, *args, tab, off, arena)
         if pos >= len(a):
             return sent, rej, off, arena
@@ -343,18 +398,21 @@ def text_array(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
         return pa.array([b.decode("utf-8", "replace") for b in binary.to_pylist()], pa.string())
 
 
-def rejects_table(a: np.ndarray, rej: np.ndarray) -> pa.Table:
-    """The REJECT_SCHEMA table of the kernel's reject columns."""
+def rejects_table(
+    a: np.ndarray, rej: np.ndarray, time_window: tuple[int, int] = ANY_TIME
+) -> pa.Table:
+    """The REJECT_SCHEMA table of the kernel's reject columns (times outside the window null)."""
     if rej.shape[1] == 0:
         return REJECT_SCHEMA.empty_table()
     reasons = pa.array([r.value for r in REASON_BY_CODE], pa.string())
     times = rej[J_TIME]
+    unknown = (times < time_window[0]) | (times > time_window[1])
     return pa.table(
         [
             pa.array(rej[J_LINE]),
             reasons.take(pa.array(rej[J_REASON])),
             text_array(a, rej[J_START], rej[J_END]),
-            pa.array(times, pa.timestamp("us", tz="UTC"), mask=times == NO_TIME),
+            pa.array(np.where(unknown, 0, times), pa.timestamp("us", tz="UTC"), mask=unknown),
         ],
         schema=REJECT_SCHEMA,
     )

@@ -2,8 +2,12 @@
 
 :class:`LineChunker` is fed raw bytes as they arrive (file blocks, socket reads) and hands back
 the longest prefix that ends on a line break, numbering lines as it goes; the partial last line
-is carried into the next feed. A line break is ``\\n``, ``\\r\\n`` or a lone ``\\r`` (the same rule
-the framing kernel counts lines by, so line numbers agree across any chunk size).
+is carried into the next feed. A line break is ``\\n``, ``\\r\\n`` or a lone ``\\r``: the one rule
+of :func:`setu.ais.sentences.count_lines`, by which the framing kernel and the CSV reader count
+lines too, so line numbers agree across any chunk size and any line ending.
+
+What is binary is decided here too (:func:`looks_binary`), once for a directory walk and for a
+file named on the command line.
 
 Memory is bounded: a line that grows past ``max_line_bytes`` is cut — its first
 ``max_line_bytes + 1`` bytes are emitted as one line (which the framing rejects as
@@ -12,17 +16,27 @@ Memory is bounded: a line that grows past ``max_line_bytes`` is cut — its firs
 
 from __future__ import annotations
 
+from setu.ais.sentences import count_lines, first_line
 from setu.errors import ConfigError
 
-__all__ = ["LineChunker", "count_lines"]
+__all__ = ["BINARY_CONTROL_SHARE", "LineChunker", "count_lines", "first_line", "looks_binary"]
 
 _LF = 0x0A
 _CR = 0x0D
+#: Control bytes that do not occur in text: everything below 0x20 but tab, LF, FF and CR, and DEL.
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+#: A sample with more control bytes than this share is binary. Text files damaged by a crash
+#: (a few NUL bytes, a zero-filled block) stay far below it; images, archives, UTF-16 text and
+#: executables are far above it (setu's own choice).
+BINARY_CONTROL_SHARE = 0.10
 
 
-def count_lines(data: bytes) -> int:
-    """Number of line breaks in ``data`` (``\\n``, ``\\r\\n`` and lone ``\\r`` each count once)."""
-    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+def looks_binary(sample: bytes) -> bool:
+    """Whether ``sample`` (the start of a file) is binary rather than text with some damage."""
+    if not sample:
+        return False
+    controls = len(sample) - len(sample.translate(None, _CONTROL))
+    return controls > BINARY_CONTROL_SHARE * len(sample)
 
 
 class LineChunker:
@@ -46,7 +60,7 @@ class LineChunker:
 
     @property
     def pending_bytes(self) -> int:
-        """Bytes of the partial line carried over (never above ``max_line_bytes``)."""
+        """Bytes of the partial line carried over (at most ``max_line_bytes`` and a ``\\r``)."""
         return len(self._carry)
 
     def feed(self, data: bytes) -> tuple[bytes, int]:
@@ -80,11 +94,16 @@ class LineChunker:
         return out, first
 
     def _cut_long(self, first: int) -> tuple[bytes, int]:
-        if len(self._carry) <= self.max_line_bytes:
+        carry = self._carry
+        ends_cr = carry.endswith(b"\r")  # a break whose "\n" may still follow
+        if len(carry) - ends_cr <= self.max_line_bytes:
             return b"", first
-        head = self._carry[: self.max_line_bytes + 1]
+        head = carry[: self.max_line_bytes + 1]
         self._carry = b""
-        self._skipping = True
+        if ends_cr:  # the line is complete: only a "\n" right after it still belongs to it
+            self._skip_lf = True
+        else:
+            self._skipping = True
         self.lines_cut += 1
         self.next_line_no += 1
         return head + b"\n", first
