@@ -29,7 +29,7 @@ from setu.logistics.models import (
     EntryKind,
     OrderState,
 )
-from setu.logistics.policy import quantize
+from setu.logistics.policy import check_amount, quantize
 
 GENESIS = "0" * 64
 _FOUR = Decimal("0.0001")
@@ -72,7 +72,11 @@ def post(
     actor: str,
     memo: str,
 ) -> AcsaEntry:
-    """Append one entry and move the running balance with it."""
+    """Append one entry and move the running balance with it.
+
+    The caller holds the ledger's write lock (:meth:`AcsaLedger._writing`): the previous digest
+    and the balance read here must not change before this entry is committed.
+    """
     entry = AcsaEntry(
         order_id=order.id,
         kind=kind,
@@ -105,7 +109,10 @@ def post(
             updated_at=at,
         )
         session.add(balance)
-    balance.amount = balance.amount + amount
+    balance.amount = check_amount(
+        balance.amount + amount,
+        f"balance of what {order.requesting.value} owes {order.supplying.value} in {currency}",
+    )
     balance.entries += 1
     balance.updated_at = at
     session.flush()

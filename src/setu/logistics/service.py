@@ -13,14 +13,15 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from setu.clock import Clock, utc_now
 from setu.db.base import Classification, Party, parse_enum
+from setu.db.counters import next_value
 from setu.db.engine import Database
 from setu.db.records import record
 from setu.errors import IntegrityError, NotFoundError, StateError, ValidationError
@@ -40,7 +41,16 @@ from setu.logistics.models import (
     Settlement,
 )
 from setu.logistics.orders import check_editable, check_signable, transition
-from setu.logistics.policy import Deadlines, check_currency, quantize, refuse_arms, to_decimal
+from setu.logistics.policy import (
+    Deadlines,
+    check_amount,
+    check_currency,
+    check_minor_units,
+    check_price,
+    quantize,
+    refuse_arms,
+    to_decimal,
+)
 
 #: Ageing buckets in days since invoice (upper bound inclusive; None = open-ended).
 AGEING_BUCKETS: tuple[tuple[str, int | None], ...] = (
@@ -52,6 +62,8 @@ AGEING_BUCKETS: tuple[tuple[str, int | None], ...] = (
     (">365", None),
 )
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+#: The write lock every change to the ledger holds (see :func:`setu.db.counters.hold`).
+LEDGER_LOCK = "acsa"
 _OPEN_STATES = (OrderState.INVOICED, OrderState.OVERDUE, OrderState.DISPUTED)
 
 
@@ -70,14 +82,16 @@ class LineIn:
 def _line(order: AcsaOrder, line_no: int, item: LineIn) -> AcsaLine:
     refuse_arms(str(item.category), item.description)
     category = parse_enum(Category, item.category, "category")
-    quantity = to_decimal(item.quantity, "quantity")
-    price = to_decimal(item.unit_price, "unit price")
+    quantity = check_price(to_decimal(item.quantity, "quantity"), f"line {line_no}: quantity")
+    price = check_price(to_decimal(item.unit_price, "unit price"), f"line {line_no}: unit price")
     if quantity <= 0:
         raise ValidationError(f"line {line_no}: quantity must be positive")
     if price < 0:
         raise ValidationError(f"line {line_no}: unit price cannot be negative")
     if not item.unit.strip() or not item.description.strip():
         raise ValidationError(f"line {line_no}: unit and description are required")
+    with localcontext(prec=80):  # exact: both factors have at most 20 digits
+        check_amount(quantity * price, f"line {line_no}: value (quantity × unit price)")
     return AcsaLine(
         line_no=line_no,
         category=category,
@@ -88,6 +102,21 @@ def _line(order: AcsaOrder, line_no: int, item: LineIn) -> AcsaLine:
         currency=check_currency(item.currency),
         classification=order.classification,
     )
+
+
+def _check_totals(order: AcsaOrder) -> None:
+    """Refuse an order whose value in any currency does not fit the ledger's amounts."""
+    with localcontext(prec=80):
+        totals = ledger.order_totals(order.lines)
+    for currency, total in totals.items():
+        check_amount(total, f"order value in {currency}")
+
+
+def _number_floor(s: Session, prefix: str) -> int:
+    """Highest number of the series ``prefix`` among orders numbered before the counter."""
+    numbers = s.scalars(select(AcsaOrder.number).where(AcsaOrder.number.like(f"{prefix}-%")))
+    tails = (n.rsplit("-", 1)[-1] for n in numbers)
+    return max((int(t) for t in tails if t.isdigit()), default=0)
 
 
 def _money(amounts: dict[str, Decimal]) -> dict[str, Decimal]:
@@ -115,7 +144,16 @@ class AcsaLedger:
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        with self.db.session() as session:
+        """A unit of work that only reads."""
+        with self.db.session(write=False) as session:
+            yield session
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A unit of work that changes the ledger: it holds the ledger's write lock throughout,
+        so reads (states, outstanding amounts, balances, the last digest of the chain) and the
+        writes computed from them are never interleaved with another process's change."""
+        with self.db.session(lock=LEDGER_LOCK) as session:
             yield session
 
     def _order(self, s: Session, number: str) -> AcsaOrder:
@@ -166,14 +204,12 @@ class AcsaLedger:
         if req is sup:
             raise ValidationError("requesting and supplying party must differ (IN and JP)")
         now = self.clock()
-        with self._session() as s:
-            count = s.scalar(
-                select(func.count())
-                .select_from(AcsaOrder)
-                .where(AcsaOrder.number.like(f"ACSA-{req.value}{sup.value}-{now.year}-%"))
-            )
+        prefix = f"ACSA-{req.value}{sup.value}-{now.year}"
+        with self._writing() as s:
+            # Gapless per parties and year: the counter row stays locked until this commits.
+            serial = next_value(s, f"acsa-order:{prefix}", floor=lambda: _number_floor(s, prefix))
             order = AcsaOrder(
-                number=f"ACSA-{req.value}{sup.value}-{now.year}-{(count or 0) + 1:04d}",
+                number=f"{prefix}-{serial:04d}",
                 agreement_ref=self.agreement_ref,
                 activity=parse_enum(Activity, activity, "activity"),
                 activity_detail=activity_detail,
@@ -189,6 +225,7 @@ class AcsaLedger:
             )
             for i, item in enumerate(lines, start=1):
                 order.lines.append(_line(order, i, item))
+            _check_totals(order)
             s.add(order)
             s.flush()
             return self._view(s, order)
@@ -208,7 +245,7 @@ class AcsaLedger:
         unknown = set(fields) - set(allowed)
         if unknown:
             raise ValidationError(f"unknown order fields: {', '.join(sorted(unknown))}")
-        with self._session() as s:
+        with self._writing() as s:
             order = self._order(s, number)
             check_editable(order)
             for field, value in fields.items():
@@ -219,6 +256,7 @@ class AcsaLedger:
             start = len(order.lines) + 1
             for i, item in enumerate(add_lines, start=start):
                 order.lines.append(_line(order, i, item))
+            _check_totals(order)
             s.flush()
             return self._view(s, order)
 
@@ -236,7 +274,7 @@ class AcsaLedger:
             raise ValidationError(f"attachment {filename} is empty")
         if len(content) > MAX_ATTACHMENT_BYTES:
             raise ValidationError(f"attachment {filename} is over 20 MiB; attach a scan instead")
-        with self._session() as s:
+        with self._writing() as s:
             order = self._order(s, number)
             if order.state is OrderState.CLOSED:
                 raise StateError(f"order {order.number} is closed; it takes no more documents")
@@ -272,7 +310,7 @@ class AcsaLedger:
         who = parse_enum(Party, party, "signing party")
         if not name.strip() or not title.strip():
             raise ValidationError("a signature needs the signatory's name and title")
-        with self._session() as s:
+        with self._writing() as s:
             order = self._order(s, number)
             check_signable(order)
             if who in {sig.party for sig in order.signatures}:
@@ -306,7 +344,7 @@ class AcsaLedger:
                 f"an order becomes {target.value} through the ledger: use "
                 + ("`setu acsa settle`" if target is OrderState.SETTLED else "`setu acsa sweep`")
             )
-        with self._session() as s:
+        with self._writing() as s:
             order = self._order(s, number)
             if target is OrderState.DISPUTED and not note.strip():
                 raise ValidationError("say what is disputed (--note)")
@@ -324,7 +362,7 @@ class AcsaLedger:
         return self.advance(number, OrderState.DISPUTED, note=note)
 
     def resolve(self, number: str, note: str = "") -> dict[str, Any]:
-        with self._session() as s:
+        with self._writing() as s:
             order = self._order(s, number)
             if order.state is not OrderState.DISPUTED or order.state_before_dispute is None:
                 raise StateError(f"order {order.number} is not disputed")
@@ -336,7 +374,7 @@ class AcsaLedger:
     def invoice(self, number: str, note: str = "") -> dict[str, Any]:
         """Invoice a received order: post its value and start the settlement clock."""
         now = self.clock()
-        with self._session() as s:
+        with self._writing() as s:
             order = self._order(s, number)
             transition(order, OrderState.INVOICED, actor=self.actor, at=now, note=note)
             order.invoiced_at = now
@@ -364,12 +402,13 @@ class AcsaLedger:
         memo: str = "",
     ) -> dict[str, Any]:
         """Record a settlement (cash, replacement-in-kind or equal-value exchange)."""
-        value = to_decimal(amount, "amount")
         code = check_currency(currency)
+        value = check_amount(to_decimal(amount, "amount"), "settlement amount")
         if value <= 0:
             raise ValidationError("a settlement amount must be positive")
+        check_minor_units(value, code, "settlement amount")
         now = self.clock()
-        with self._session() as s:
+        with self._writing() as s:
             order = self._order(s, number)
             how = parse_enum(Settlement, method, "method") if method else order.settlement
             self._check_settlement(s, order, how, value, code, memo)
@@ -421,7 +460,7 @@ class AcsaLedger:
 
     def close(self, number: str, note: str = "") -> dict[str, Any]:
         """Close a settled order that has both signatures and its source documents."""
-        with self._session() as s:
+        with self._writing() as s:
             order = self._order(s, number)
             if order.state is OrderState.SETTLED:
                 if not order.attachments:
@@ -438,7 +477,7 @@ class AcsaLedger:
     def sweep_overdue(self) -> list[str]:
         """Mark invoiced orders past their settle-by date overdue; returns their numbers."""
         now = self.clock()
-        with self._session() as s:
+        with self._writing() as s:
             rows = s.scalars(
                 select(AcsaOrder).where(
                     AcsaOrder.state == OrderState.INVOICED, AcsaOrder.settle_by < now
