@@ -8,10 +8,16 @@ from sqlalchemy import create_engine
 import setu.coop.models
 import setu.db.counters
 import setu.logistics.models
+import setu.security.models_audit
 from setu.db.base import Base
 
 # Importing the model modules registers their tables on Base.metadata.
-MODEL_MODULES = (setu.coop.models, setu.db.counters, setu.logistics.models)
+MODEL_MODULES = (
+    setu.coop.models,
+    setu.db.counters,
+    setu.logistics.models,
+    setu.security.models_audit,
+)
 target_metadata = Base.metadata
 
 
