@@ -231,3 +231,77 @@ def _tables_in(diff: object) -> list[str]:
             elif name:
                 names.append(name)
     return names
+
+
+# -- setu users … ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run(db_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from setu.cli import app
+
+    monkeypatch.setattr("setu.security.principals.PasswordHasher", lambda: CHEAP)
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None, ok: bool = True):  # type: ignore[no-untyped-def]
+        argv = ["--data-dir", str(tmp_path / "data"), "--database-url", db_url, *args]
+        result = runner.invoke(app, argv, input=stdin)
+        if ok:
+            assert result.exit_code == 0, (result.output, result.exception)
+        return result
+
+    return invoke
+
+
+def test_cli_users_lifecycle(run, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from setu.db import open_database
+
+    run(
+        "users", "add", "asha", "--nation", "IND", "--clearance", "SECRET",
+        "--groups", "mda,ct", "--roles", "analyst", "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    run("users", "add-node", "jpn-yokosuka", "--nation", "JPN", "--clearance", "極秘")
+    listed = json.loads(run("users", "list", "--json").stdout)
+    assert [(u["name"], u["kind"]) for u in listed] == [("asha", "user"), ("jpn-yokosuka", "node")]
+    assert listed[0]["need_to_know"] == ["ct", "mda"] and "password_hash" not in listed[0]
+    issued = json.loads(run("users", "token", "create", "asha", "--json").stdout)
+    run("users", "passwd", "asha", "--password-stdin", stdin="another long passphrase\n")
+
+    db = open_database(db_url)
+    try:
+        store = PrincipalStore(db, hasher=CHEAP)
+        assert store.authenticate_token(issued["token"]).name == "asha"
+        assert store.authenticate_password("asha", "another long passphrase").name == "asha"
+        run("users", "token", "revoke", issued["token_id"])
+        with pytest.raises(AuthenticationError):
+            store.authenticate_token(issued["token"])
+        run("users", "disable", "asha")
+        with pytest.raises(AuthenticationError):
+            store.authenticate_password("asha", "another long passphrase")
+    finally:
+        db.dispose()
+
+
+def test_cli_refusals_exit_with_setu_codes(run) -> None:  # type: ignore[no-untyped-def]
+    bad = run(
+        "users", "add", "ravi", "--nation", "IND", "--clearance", "RESTRICTED", "--no-password",
+        ok=False,
+    )  # fmt: skip
+    assert isinstance(bad.exception, UnmappedLevelError)
+    missing = run("users", "disable", "nobody", ok=False)
+    assert isinstance(missing.exception, PrincipalNotFoundError)
+    assert PrincipalNotFoundError.exit_code == 4
+
+
+def test_cli_table_shows_names_literally(run) -> None:  # type: ignore[no-untyped-def]
+    run(
+        "users", "add", "kenji", "--nation", "JPN", "--clearance", "極秘", "--groups", "mda",
+        "--no-password",
+    )  # fmt: skip
+    out = run("users", "list").stdout
+    assert "kenji" in out and "極秘" in out

@@ -194,7 +194,162 @@ def partner_remove(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     console.print(Text(f"removed partner {removed.nation}/{removed.name}"))
 
 
+# -- setu users … (principals: users and partner nodes) --------------------------------------
+
+users_app = typer.Typer(
+    name="users",
+    help="Users and partner nodes as principals: nation, clearance, need-to-know, roles.",
+    no_args_is_help=True,
+)
+token_app = typer.Typer(name="token", help="API tokens (shown once).", no_args_is_help=True)
+users_app.add_typer(token_app, name="token")
+_USER_COLS = (
+    "name",
+    "kind",
+    "nation",
+    "clearance",
+    "need_to_know",
+    "roles",
+    "contractor",
+    "disabled",
+    "created_at",
+)
+PASSWORD_STDIN_OPT = typer.Option(
+    False, "--password-stdin", help="Read the password from the first line of stdin."
+)
+
+
+def _principals(ctx: typer.Context) -> Any:
+    from setu.db import open_database
+    from setu.security.principals import PrincipalStore
+
+    db = open_database(settings_from(ctx))
+    ctx.call_on_close(db.dispose)
+    return PrincipalStore(db)
+
+
+def _read_password(from_stdin: bool) -> str:
+    import sys
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+def _print_principals(rows: list[dict[str, Any]], as_json: bool, title: str) -> None:
+    if as_json:
+        print_json(rows)
+        return
+    shown = [
+        {
+            k: ", ".join(v) if isinstance(v, list) else ("–" if v is None else v)
+            for k, v in r.items()
+        }
+        for r in rows
+    ]
+    console.print(_rows(_USER_COLS, shown, title))
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Login name (letters, digits, . _ -)."),
+    nation: str = typer.Option(..., "--nation", help="The user's nation (trigraph: IND, JPN)."),
+    clearance: str = typer.Option(
+        ..., "--clearance", help="Level in the user's own national scheme, e.g. SECRET, 極秘."
+    ),
+    groups: str = typer.Option("", "--groups", help="Need-to-know groups, e.g. mda,ct."),
+    roles: str = typer.Option("", "--roles", help="Roles, e.g. analyst,releasing_officer."),
+    contractor: bool = typer.Option(False, "--contractor", help="A contractor (Art 12)."),
+    password_stdin: bool = PASSWORD_STDIN_OPT,
+    no_password: bool = typer.Option(
+        False, "--no-password", help="No password: the user signs in with API tokens only."
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Register a user (asks for a password unless --password-stdin or --no-password)."""
+    password = None if no_password else _read_password(password_stdin)
+    user = _principals(ctx).add_user(
+        name,
+        nation=nation.upper(),
+        clearance=clearance,
+        groups=groups.split(","),
+        roles=roles.split(","),
+        password=password,
+        contractor=contractor,
+    )
+    _print_principals([user.to_dict()], as_json, "user added")
+
+
+@users_app.command("add-node")
+def users_add_node(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The partner node's name."),
+    nation: str = typer.Option(..., "--nation", help="The node's nation (trigraph)."),
+    clearance: str = typer.Option(
+        ..., "--clearance", help="Highest level it is accredited to receive, in its scheme."
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Register a partner node as a principal of its nation (it receives releases)."""
+    node = _principals(ctx).add_node(name, nation=nation.upper(), clearance=clearance)
+    _print_principals([node.to_dict()], as_json, "node added")
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
+    """Users and partner nodes (no secrets)."""
+    rows = [p.to_dict() for p in _principals(ctx).list_all()]
+    _print_principals(rows, as_json, f"{len(rows)} principal(s)")
+
+
+@users_app.command("disable")
+def users_disable(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
+    """Refuse every later login and token of NAME (the record stays for the audit)."""
+    _principals(ctx).disable(name)
+    console.print(Text(f"disabled {name}"))
+
+
+@users_app.command("passwd")
+def users_passwd(
+    ctx: typer.Context, name: str = typer.Argument(...), password_stdin: bool = PASSWORD_STDIN_OPT
+) -> None:
+    """Set NAME's password (prompted, or the first line of stdin)."""
+    _principals(ctx).set_password(name, _read_password(password_stdin))
+    console.print(Text(f"password of {name} changed"))
+
+
+@token_app.command("create")
+def users_token_create(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    expires_days: int | None = typer.Option(None, "--expires-days", help="Days until expiry."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Create an API token for NAME. It is shown once: store it now."""
+    issued = _principals(ctx).create_token(name, expires_days=expires_days)
+    summary = {
+        "token_id": issued.token_id,
+        "token": issued.token,
+        "principal": issued.principal,
+        "expires_at": issued.expires_at,
+    }
+    if as_json:
+        print_json(summary)
+        return
+    console.print(Text(f"token {issued.token_id} for {name} (shown once, store it now):"))
+    console.print(Text(issued.token))
+
+
+@token_app.command("revoke")
+def users_token_revoke(ctx: typer.Context, token_id: str = typer.Argument(...)) -> None:
+    """Revoke the API token with TOKEN_ID (the 16 hex digits after 'setu_')."""
+    _principals(ctx).revoke_token(token_id)
+    console.print(Text(f"revoked token {token_id}"))
+
+
 def register(app: typer.Typer) -> None:
     """Add the security command groups to the root ``setu`` app."""
     app.add_typer(node_app, name="node")
     app.add_typer(partner_app, name="partner")
+    app.add_typer(users_app, name="users")
