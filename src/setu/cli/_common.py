@@ -23,9 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.segment import Segment
-from rich.text import Text
+from rich.text import Span, Text
 
 from setu.settings import Settings, load_settings
 
@@ -50,8 +49,14 @@ _UNSAFE_IN_TEXT = re.compile(
 MAX_MESSAGE_CHARS = 1000
 
 
+_NAMED_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
 def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
+    char = match.group()
+    code = ord(char)
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
@@ -67,9 +72,21 @@ def visible(text: str, *, max_chars: int | None = None, keep_lines: bool = False
 def message(template: str, *values: Any, max_chars: int = MAX_MESSAGE_CHARS) -> Text:
     """setu's own ``template`` (Rich markup allowed) with each ``{}`` filled by a value shown
     literally: markup and emoji codes in the value print as typed, control characters as
-    escapes, and a value longer than ``max_chars`` is elided."""
-    safe = [escape(visible(str(v), max_chars=max_chars, keep_lines=True)) for v in values]
-    return Text.from_markup(template.format(*safe), emoji=False)
+    escapes, and a value longer than ``max_chars`` is elided. A value takes the style of the
+    markup around its ``{}``."""
+    marks = [f"\x00{i}\x00" for i in range(len(values))]  # NUL never occurs in a template
+    styled = Text.from_markup(template.format(*marks), emoji=False)
+    out = Text()
+    start = 0
+    for mark, value in zip(marks, values, strict=True):
+        at = styled.plain.index(mark, start)
+        out.append_text(styled[start:at])
+        shown = visible(str(value), max_chars=max_chars, keep_lines=True)
+        spans = [Span(0, len(shown), span.style) for span in styled[at : at + len(mark)].spans]
+        out.append_text(Text(shown, spans=spans))
+        start = at + len(mark)
+    out.append_text(styled[start:])
+    return out
 
 
 class SafeConsole(Console):
