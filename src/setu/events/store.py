@@ -129,10 +129,17 @@ class EventStore:
         paths = self.files()
         if not paths:
             return pl.DataFrame(schema=EVENT_SCHEMA)
-        try:
-            frame = pl.concat([pl.read_parquet(p) for p in paths]).cast(pl.Schema(EVENT_SCHEMA))
-        except (OSError, pl.exceptions.PolarsError) as exc:
-            raise StoreError(f"cannot read events in {self.root}: {exc}") from exc
+        frames = []
+        for path in paths:
+            try:
+                frames.append(pl.read_parquet(path).cast(pl.Schema(EVENT_SCHEMA)))
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                raise StoreError(
+                    f"cannot read stored events file {path}: {exc}; run `setu store check` to "
+                    "list damaged files and `setu store repair` to quarantine them (events can "
+                    "be detected again with `setu events detect`)"
+                ) from exc
+        frame = pl.concat(frames)
         return frame.unique(subset="event_id", keep="last", maintain_order=True)
 
     def write(self, events: Iterable[Event]) -> int:

@@ -256,7 +256,7 @@ def read_keys(table: str, path: Path) -> np.ndarray:
         raise damaged_file_error(path, exc) from exc
 
 
-def damaged_file_error(path: Path, exc: BaseException) -> StoreError:
+def damaged_file_error(path: Path, exc: BaseException | str) -> StoreError:
     """The error for a stored file that cannot be read: which file, and what to do."""
     return StoreError(
         f"cannot read stored file {path}: {exc}; run `setu store check` to list damaged "

@@ -212,15 +212,16 @@ class StoreWriter:
                     table = table.filter(pa.array(keep))
                     self.stats = self.stats + WriteStats({name: -dropped}, {name: dropped})
             if table.num_rows:
-                final = _write_file(directory, name, table)
+                final = write_part(directory, name, table)
                 self._known_files[slot].add(final.name)
         rows = sum(t.num_rows for t in self._buffers.pop(slot))
         del self._buffer_keys[slot]  # written: a later retry must not write it twice
         self._buffered_rows -= rows
 
 
-def _write_file(directory: Path, name: str, table: pa.Table) -> Path:
-    """Write ``table`` as a new committed file of ``directory`` (caller holds the day lock)."""
+def write_part(directory: Path, name: str, table: pa.Table) -> Path:
+    """Write ``table`` as a new committed file of ``directory``: hidden temp file, then rename
+    (the caller holds the day lock)."""
     if name != "rejects" and "mmsi" in table.column_names:
         table = table.sort_by([("mmsi", "ascending"), ("received_at", "ascending")])
     n = len(parquet_files(directory))
