@@ -7,6 +7,7 @@ Command modules (each registers its commands on :data:`app`):
 - ``setu.cli.events``    tracks, events, events detect (``--cluster`` for Dask)
 - ``setu.cli.coop``      the ``setu coop …`` group (cooperation framework)
 - ``setu.cli.acsa``      the ``setu acsa …`` group (ACSA ledger)
+- ``setu.cli.store``     the ``setu store …`` group (check and repair the stored files)
 
 Heavy libraries are imported inside the commands so ``setu --help`` stays fast.
 Exit codes come from :mod:`setu.errors` (``SetuError.exit_code``); usage errors exit 2.
@@ -54,12 +55,14 @@ def _root(
 
 def _register() -> None:
     from setu.cli import acsa, coop, events, maritime, sim
+    from setu.cli import store as store_commands
 
     maritime.register(app)
     events.register(app)
     sim.register(app)
     coop.register(app)
     acsa.register(app)
+    store_commands.register(app)
 
 
 _register()
