@@ -4,31 +4,81 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from setu.cli._common import console, err_console, print_json, settings_from
-from setu.errors import ConfigError
+from setu.errors import ConfigError, SourceError
+
+if TYPE_CHECKING:
+    from setu.ingest import IngestSummary
+    from setu.settings import Settings
 
 
-def _parse_hostport(text: str) -> tuple[str, int]:
+def _split_hostport(text: str, option: str, example: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"--tcp: {text!r} must be HOST:PORT, e.g. 127.0.0.1:10110")
+        raise ConfigError(f"{option}: {text!r} must be {example}")
     return host, int(port)
 
 
-def _build_sources(paths: list[Path] | None, tcp: str | None, udp: int | None) -> list[Any]:
+def _parse_tcp(text: str) -> tuple[str, int]:
+    return _split_hostport(text, "--tcp", "HOST:PORT, e.g. 127.0.0.1:10110")
+
+
+def _parse_udp(text: str) -> tuple[str, int]:
+    """``PORT`` (on 127.0.0.1) or ``ADDR:PORT`` (``0.0.0.0:10110`` listens on every interface)."""
+    from setu.ingest.udp import DEFAULT_UDP_HOST
+
+    if ":" not in text:
+        text = f"{DEFAULT_UDP_HOST}:{text}"
+    return _split_hostport(text, "--udp", "[ADDR:]PORT, e.g. 10110 or 0.0.0.0:10110")
+
+
+def _say(text: str) -> None:
+    """A notice on stderr, printed literally (it may hold a host name or a path)."""
+    err_console.print(text, markup=False, highlight=False)
+
+
+def _build_sources(
+    paths: list[Path] | None, tcp: str | None, udp: str | None, settings: Settings
+) -> list[Any]:
     from setu.ingest import sources_for
 
     chosen = sum(bool(x) for x in (paths, tcp, udp))
     if chosen != 1:
-        raise ConfigError("give input PATH… (or - for stdin), or --tcp HOST:PORT, or --udp PORT")
-    tcp_target = _parse_hostport(tcp) if tcp else None
-    if udp is not None and not 0 < udp < 65536:
-        raise ConfigError("--udp: PORT must be 1..65535")
-    return sources_for(paths=[str(p) for p in paths or []], tcp=tcp_target, udp=udp)
+        raise ConfigError(
+            "give input PATH… (or - for stdin), or --tcp HOST:PORT, or --udp [ADDR:]PORT"
+        )
+    return sources_for(
+        paths=[str(p) for p in paths or []],
+        tcp=_parse_tcp(tcp) if tcp else None,
+        udp=_parse_udp(udp) if udp else None,
+        notify=_say,
+        idle_timeout_s=settings.feed_idle_timeout_s,
+        udp_receive_buffer_bytes=settings.udp_receive_buffer_bytes,
+    )
+
+
+def _exit_status(summary: IngestSummary) -> None:
+    """Fail when a feed never connected; exit 128+n when a signal stopped the run."""
+    from setu.cli._signals import SIGNAL_EXIT_CODES
+
+    for feed in summary.feeds:
+        if feed.never_connected:
+            why = f"; last error: {feed.last_error}" if feed.last_error else ""
+            raise SourceError(
+                f"never connected to {feed.origin} ({feed.failed_attempts} failed attempts"
+                f"{why}); check that the feed is up and the address and port are right"
+            )
+    code = SIGNAL_EXIT_CODES.get(summary.stopped_by or "")
+    if code:
+        unread = "" if summary.complete else " before the input ended"
+        _say(f"stopped by {summary.stopped_by}{unread}; everything read is stored (exit {code})")
+        raise SystemExit(code)
 
 
 def ingest(
@@ -37,7 +87,12 @@ def ingest(
         None, help="Files (.gz too), directories (recursive), or - for stdin."
     ),
     tcp: str | None = typer.Option(None, help="Read a live feed from HOST:PORT (reconnects)."),
-    udp: int | None = typer.Option(None, help="Listen for a live feed on this UDP port."),
+    udp: str | None = typer.Option(
+        None,
+        metavar="[ADDR:]PORT",
+        help="Listen for a live feed on this UDP port, on 127.0.0.1 unless ADDR is given "
+        "(0.0.0.0: every interface, for a receiver on the LAN).",
+    ),
     strict: bool = typer.Option(False, help="Reject bad checksums and stop on errors."),
     assume_time: str | None = typer.Option(
         None, help="Receive time (ISO-8601 UTC) for lines that carry none."
@@ -47,29 +102,42 @@ def ingest(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Ingest AIS (NMEA, tag blocks, $PGHP, NOAA/DMA CSV) into the store."""
+    """Ingest AIS (NMEA, tag blocks, $PGHP, NOAA/DMA CSV) into the store.
+
+    Ctrl-C, SIGTERM or SIGHUP stop the run cleanly: what was read is stored and summarised, and
+    the exit code is 130, 143 or 129 (a second signal aborts). A live feed that never connects
+    exits 3.
+    """
     from setu.cli._progress import ingest_with_progress
+    from setu.cli._signals import Aborted
     from setu.cli.maritime import parse_time
     from setu.store import open_store
 
-    sources = _build_sources(paths, tcp, udp)
-    store = open_store(settings_from(ctx))
-    summary, stats = ingest_with_progress(
-        sources,
-        store,
-        strict=strict,
-        assume_time=parse_time(assume_time, "--assume-time"),
-        duration_s=duration,
-        quiet=as_json,
-    )
+    settings = settings_from(ctx)
+    sources = _build_sources(paths, tcp, udp, settings)
+    store = open_store(settings)
+    try:
+        summary, stats = ingest_with_progress(
+            sources,
+            store,
+            strict=strict,
+            assume_time=parse_time(assume_time, "--assume-time"),
+            duration_s=duration,
+            quiet=as_json,
+            flush_interval_s=settings.flush_interval_s,
+        )
+    except Aborted as exc:
+        _say(f"aborted by a second {exc.signal_name}: rows not yet written may be lost")
+        raise SystemExit(exc.exit_code) from None
     if as_json:
         print_json(
             {**summary.to_dict(), "stored": dict(stats.added), "duplicates": dict(stats.duplicates)}
         )
-        return
-    from setu.cli._progress import render_summary
+    else:
+        from setu.cli._progress import render_summary
 
-    render_summary(summary, stats)
+        render_summary(summary, stats)
+    _exit_status(summary)
 
 
 def decode(

@@ -1,33 +1,38 @@
 """Ingest with a progress bar, and the summary printed at its end.
 
 A file ingest shows bytes read of the total; a live feed (no total) shows messages and their
-rate. Ctrl-C or ``--duration`` ends the run cleanly: what was read so far is flushed to the store
-and summarised.
+rate. Ctrl-C, SIGTERM, SIGHUP or ``--duration`` end the run cleanly (:mod:`setu.cli._signals`):
+what was read so far is flushed to the store and summarised.
 """
 
 from __future__ import annotations
 
-import signal
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
-from types import FrameType
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
-from setu.cli._common import console, err_console
+from setu.cli._common import console, err_console, message, visible
+from setu.cli._render import Col, data_table
+from setu.cli._signals import stop_on_signals
+from setu.settings import DEFAULT_FLUSH_INTERVAL_S
 
 if TYPE_CHECKING:
     from setu.ingest import IngestSummary
@@ -35,37 +40,17 @@ if TYPE_CHECKING:
     from setu.store import MaritimeStore, WriteStats
 
 
-@contextmanager
-def _stop_on(stop: threading.Event, duration_s: float | None) -> Iterator[None]:
-    """Set ``stop`` on Ctrl-C (first press) or after ``duration_s``; restore handlers after."""
-    timer = threading.Timer(duration_s, stop.set) if duration_s is not None else None
-    previous: Any = None
-    in_main = threading.current_thread() is threading.main_thread()
+class _Origin(ProgressColumn):
+    """The origin being read, shown literally (a file name may hold markup or control codes)."""
 
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():  # second Ctrl-C: give up at once
-            raise KeyboardInterrupt
-        err_console.print("[yellow]stopping: finishing the current chunk (Ctrl-C again to abort)")
-        stop.set()
-
-    if in_main:
-        previous = signal.signal(signal.SIGINT, on_sigint)
-    if timer is not None:
-        timer.daemon = True
-        timer.start()
-    try:
-        yield
-    finally:
-        if timer is not None:
-            timer.cancel()
-        if in_main:
-            signal.signal(signal.SIGINT, previous)
+    def render(self, task: Task) -> Text:
+        return Text(visible(task.description, max_chars=60), style="bold")
 
 
 def _bar(total: int | None) -> Progress:
     if total:
         columns: list[Any] = [
-            TextColumn("[bold]{task.description}"),
+            _Origin(),
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
@@ -75,7 +60,7 @@ def _bar(total: int | None) -> Progress:
     else:
         columns = [
             SpinnerColumn(),
-            TextColumn("[bold]{task.description}"),
+            _Origin(),
             TextColumn("{task.fields[messages]:,} msgs, {task.fields[rejected]:,} rejected"),
             TimeElapsedColumn(),
         ]
@@ -90,8 +75,16 @@ def ingest_with_progress(
     assume_time: datetime | None = None,
     duration_s: float | None = None,
     quiet: bool = False,
+    flush_interval_s: float | None = DEFAULT_FLUSH_INTERVAL_S,
 ) -> tuple[IngestSummary, WriteStats]:
-    """Ingest ``sources`` into ``store`` (deduplicated), with a progress bar unless ``quiet``."""
+    """Ingest ``sources`` into ``store`` (deduplicated), with a progress bar unless ``quiet``.
+
+    Input of unknown size (TCP, UDP, stdin) is written to the store every ``flush_interval_s``
+    (what a crash can lose); files are written on size and at the end (a rerun after a crash adds
+    only what is missing). SIGINT, SIGTERM and SIGHUP stop the run cleanly, a second one raises
+    :class:`~setu.cli._signals.Aborted`; the summary says whether the run was ``complete`` and
+    what ``stopped_by`` it.
+    """
     from setu.ingest import ingest, total_bytes
 
     stop = threading.Event()
@@ -109,20 +102,25 @@ def ingest_with_progress(
             rejected=p.rejected,
         )
 
-    with store.writer() as writer, _stop_on(stop, duration_s):
+    def say(text: str) -> None:
+        err_console.print(text, markup=False, highlight=False)
+
+    interval = flush_interval_s if total is None else None
+    with (
+        stop_on_signals(stop, duration_s, say=say) as request,
+        store.writer(flush_interval_s=interval) as writer,
+    ):
+        run = partial(ingest, sources, writer, strict=strict, assume_time=assume_time, stop=stop)
         if quiet:
-            summary = ingest(sources, writer, strict=strict, assume_time=assume_time, stop=stop)
+            summary = run()
         else:
             with bar:
-                summary = ingest(
-                    sources,
-                    writer,
-                    strict=strict,
-                    assume_time=assume_time,
-                    stop=stop,
-                    progress=on_progress,
-                )
-    return summary, writer.stats
+                summary = run(progress=on_progress)
+    # A live feed has no end of its own: running for the whole --duration completes it, unless
+    # it never connected.
+    complete = summary.complete or (request.reason == "duration" and total is None)
+    complete = complete and not any(feed.never_connected for feed in summary.feeds)
+    return replace(summary, complete=complete, stopped_by=request.reason), writer.stats
 
 
 def _span(summary: IngestSummary) -> str:
@@ -132,33 +130,56 @@ def _span(summary: IngestSummary) -> str:
     return f"{first:%Y-%m-%d %H:%M:%S} → {last:%Y-%m-%d %H:%M:%S} UTC"
 
 
+def _run_rows(summary: IngestSummary) -> list[tuple[str, str]]:
+    """Rows for how the run ended and what each live feed went through."""
+    rows: list[tuple[str, str]] = []
+    if not summary.complete:
+        why = f"stopped by {summary.stopped_by}" if summary.stopped_by else "stopped"
+        rows.append(("complete", f"no ({why})"))
+    for feed in summary.feeds:
+        if feed.is_tcp:
+            if feed.failed_attempts:
+                rows.append(("failed connection attempts", f"{feed.failed_attempts:,}"))
+                rows.append(("  last error", feed.last_error))
+            if feed.idle_timeouts:
+                rows.append(("idle timeouts (reconnected)", f"{feed.idle_timeouts:,}"))
+            continue
+        dropped = "unknown" if feed.datagrams_dropped is None else f"{feed.datagrams_dropped:,}"
+        rows.append(("datagrams received / dropped", f"{feed.datagrams:,} / {dropped}"))
+        if feed.datagrams_truncated:
+            rows.append(("datagrams truncated (> 64 KiB)", f"{feed.datagrams_truncated:,}"))
+    return rows
+
+
 def summary_table(summary: IngestSummary, stats: WriteStats) -> Table:
     """The counts of one ingest as a two-column Rich table."""
-    table = Table(title="Ingest summary", show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column(justify="right")
     origins = summary.origins
     shown = ", ".join(origins[:3]) + (f" and {len(origins) - 3} more" if len(origins) > 3 else "")
-    table.add_row("sources", shown or "–")
-    table.add_row("lines read", f"{summary.lines:,}")
-    table.add_row("messages decoded", f"{summary.messages:,}")
+    rows: list[tuple[str, str]] = [
+        ("sources", shown or "–"),
+        ("lines read", f"{summary.lines:,}"),
+        ("messages decoded", f"{summary.messages:,}"),
+    ]
     for family, n in sorted(summary.accepted.items()):
-        new = stats.added.get(family, 0)
-        table.add_row(f"  {family}", f"{n:,} ({new:,} new)")
-    table.add_row("rejected", f"{summary.total_rejected:,}")
+        rows.append((f"  {family}", f"{n:,} ({stats.added.get(family, 0):,} new)"))
+    rows.append(("rejected", f"{summary.total_rejected:,}"))
     for reason, n in sorted(summary.rejected.items(), key=lambda kv: -kv[1]):
-        table.add_row(f"  {reason}", f"{n:,}")
+        rows.append((f"  {reason}", f"{n:,}"))
     if summary.ignored or summary.metadata_lines:
         both = f"{summary.ignored:,} / {summary.metadata_lines:,}"
-        table.add_row("ignored / metadata lines", both)
-    table.add_row("vessels (MMSIs)", f"{summary.vessels:,}")
-    table.add_row("time span", _span(summary))
-    table.add_row("already stored (skipped)", f"{stats.total_duplicates:,}")
+        rows.append(("ignored / metadata lines", both))
+    rows.append(("vessels (MMSIs)", f"{summary.vessels:,}"))
+    rows.append(("time span", _span(summary)))
+    rows.append(("already stored (skipped)", f"{stats.total_duplicates:,}"))
     if summary.reconnects:
-        table.add_row("reconnects", f"{summary.reconnects:,}")
+        rows.append(("reconnects", f"{summary.reconnects:,}"))
+    rows.extend(_run_rows(summary))
     rate = summary.messages / summary.duration_s if summary.duration_s > 0 else 0.0
-    table.add_row("duration", f"{summary.duration_s:.2f} s ({rate:,.0f} msg/s)")
-    return table
+    rows.append(("duration", f"{summary.duration_s:.2f} s ({rate:,.0f} msg/s)"))
+    columns = [Col("", style="bold"), Col("", justify="right")]
+    return data_table(
+        columns, rows, title="Ingest summary", show_header=False, title_justify="left"
+    )
 
 
 def render_summary(summary: IngestSummary, stats: WriteStats) -> None:
@@ -167,14 +188,18 @@ def render_summary(summary: IngestSummary, stats: WriteStats) -> None:
 
     console.print(summary_table(summary, stats))
     for path, reason in summary.skipped:
-        console.print(f"[yellow]skipped[/] {path}: {reason}")
+        console.print(message("[yellow]skipped[/] {}: {}", path, reason))
     known = {r.value: r for r in Reason}
     for code in sorted(summary.rejected):
         if code in known:
-            console.print(f"[dim]{code}: {REASON_TEXT[known[code]]}[/]")
+            console.print(message("[dim]{}: {}[/]", code, REASON_TEXT[known[code]]))
     if not summary.balanced:
-        err_console.print("[red]warning: line accounting does not balance; please report this")
+        err_console.print(
+            message("[red]warning: line accounting does not balance; please report this")
+        )
     console.print(
-        "Next: [bold]setu vessels[/], [bold]setu positions --mmsi N[/], "
-        "[bold]setu rejects[/], [bold]setu events detect[/]"
+        message(
+            "Next: [bold]setu vessels[/], [bold]setu positions --mmsi N[/], "
+            "[bold]setu rejects[/], [bold]setu events detect[/]"
+        )
     )
