@@ -48,7 +48,7 @@ from setu.security.principals import Principal
 
 POLICY_DIR = "policies"
 SCHEMA_FILE = "setu.cedarschema"
-CEDAR_CHUNK = 1000  # label groups per Cedar call (measured fastest, benchmarks/gate.py)
+CEDAR_CHUNK = 1000  # label groups per Cedar call: 500–1000 did best, bigger entity sets cost more
 LISTED_IDS_MAX = 32  # an audit record lists the ids themselves up to this many
 _PRINCIPAL = "Setu::Principal"
 _GROUP = "Setu::LabelGroup"
@@ -356,30 +356,65 @@ def _context_json(context: RequestContext) -> str:
 _GroupKey = tuple[DecisionFacts, bool]
 
 
+class _Grouper:
+    """Buckets object ids by (facts, consent covers them). Facts are computed once per label
+    object, and once per distinct decision-relevant field tuple across label objects."""
+
+    def __init__(self, consent: VerifiedConsent | None) -> None:
+        self.consented = consent.consent.object_ids if consent is not None else None
+        self.facts_of: dict[int, DecisionFacts] = {}  # id(label) -> facts
+        self.by_fields: dict[tuple[object, ...], DecisionFacts] = {}
+        self.interned: dict[DecisionFacts, DecisionFacts] = {}
+        self.labels: list[Label] = []  # keeps labels alive so their id() stays unique
+        self.buckets: dict[tuple[int, bool], tuple[_GroupKey, list[str]]] = {}
+
+    def facts(self, label: Label) -> DecisionFacts:
+        facts = self.facts_of.get(id(label))
+        if facts is None:
+            fields = (
+                label.policy,
+                label.originator_nation,
+                label.originator_node,
+                label.classification,
+                label.releasable_to,
+                label.purposes,
+                label.caveats,
+            )  # everything DecisionFacts.of reads: not created_at
+            facts = self.by_fields.get(fields)
+            if facts is None:
+                new = DecisionFacts.of(label)
+                facts = self.by_fields[fields] = self.interned.setdefault(new, new)
+            self.facts_of[id(label)] = facts
+            self.labels.append(label)
+        return facts
+
+    def bucket(self, facts: DecisionFacts, covers: bool) -> list[str]:
+        found = self.buckets.get((id(facts), covers))
+        if found is None:
+            found = self.buckets[(id(facts), covers)] = ((facts, covers), [])
+        return found[1]
+
+    def add(self, item: Resource | ResourceGroup) -> None:
+        facts = self.facts(item.label)
+        consented = self.consented
+        if isinstance(item, ResourceGroup):
+            if consented is None:
+                self.bucket(facts, False).extend(item.object_ids)
+                return
+            for object_id in item.object_ids:
+                self.bucket(facts, object_id in consented).append(object_id)
+            return
+        covers = consented is not None and item.object_id in consented
+        self.bucket(facts, covers).append(item.object_id)
+
+
 def _group(
     resources: Iterable[Resource | ResourceGroup], consent: VerifiedConsent | None
 ) -> dict[_GroupKey, list[str]]:
-    """Object ids by (facts, consent covers them). Facts are computed once per label object."""
-    consented = consent.consent.object_ids if consent is not None else frozenset()
-    facts_of: dict[int, DecisionFacts] = {}
-    interned: dict[DecisionFacts, DecisionFacts] = {}
-    labels_seen: list[Label] = []  # keeps labels alive so their id() stays unique
-    buckets: dict[tuple[int, bool], tuple[_GroupKey, list[str]]] = {}
+    grouper = _Grouper(consent)
     for item in resources:
-        label = item.label
-        facts = facts_of.get(id(label))
-        if facts is None:
-            new = DecisionFacts.of(label)
-            facts = facts_of[id(label)] = interned.setdefault(new, new)
-            labels_seen.append(label)
-        ids = item.object_ids if isinstance(item, ResourceGroup) else (item.object_id,)
-        for object_id in ids:
-            covers = object_id in consented
-            bucket = buckets.get((id(facts), covers))
-            if bucket is None:
-                bucket = buckets[(id(facts), covers)] = ((facts, covers), [])
-            bucket[1].append(object_id)
-    return dict(buckets.values())
+        grouper.add(item)
+    return dict(grouper.buckets.values())
 
 
 def _evaluate(
