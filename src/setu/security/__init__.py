@@ -14,4 +14,10 @@ Modules:
 - ``binding``      the STANAG 4778-style label-content binding (Ed25519 JWS)
 - ``node``         this node's identity: Ed25519 signing key, ECDSA P-256 TLS certificate
 - ``partners``     partner nodes' public bundles and the trusted signing keys
+- ``principals``   users and partner nodes (nation, clearance, need-to-know, roles),
+                   argon2id passwords and API tokens (``PrincipalStore``)
+- ``gate``         THE authorisation gate: ``authorize(principal, action, resources, *,
+                   context, audit)`` with the Cedar policies in ``policies/`` (default deny,
+                   forbid beats permit); every decision goes to the audit hook
+- ``consent``      the originator's signed consent to a third-party release
 """
