@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -121,3 +122,21 @@ def test_signature_is_domain_separated() -> None:
     plain = IND_KEY.sign(c.canonical_bytes())  # the bare bytes, as another format might sign
     with pytest.raises(ConsentError):
         verify_consent(SignedConsent(c, plain), TRUSTED, now=NOW)
+
+
+@pytest.mark.unit
+def test_consent_signed_with_the_node_identity_verifies_through_the_trust_store(
+    tmp_path: Path,
+) -> None:
+    from setu.security.node import init_node
+    from setu.security.partners import signing_keys_by_node, trusted_keys
+
+    identity = init_node(tmp_path, nation="IND", name="ind-mumbai")
+    signed = sign_consent(consent(), identity.signing_key)
+    assert verify_consent(signed, signing_keys_by_node(tmp_path), now=NOW).consent == signed.consent
+    by_node = {key.node: key for key in trusted_keys(tmp_path).values()}
+    assert verify_consent(signed, by_node, now=NOW).consent == signed.consent
+    # the trust store binds ind-mumbai to IND: a consent claiming JPN for it is refused
+    wrong_nation = sign_consent(consent(originator_nation="JPN"), identity.signing_key)
+    with pytest.raises(ConsentError, match="trusted as a node of IND"):
+        verify_consent(wrong_nation, by_node, now=NOW)

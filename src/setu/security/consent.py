@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from setu.security.errors import ConsentError, ConsentExpiredError
 from setu.security.labels import format_time, parse_time, validate_node_name, validate_trigraph
+from setu.security.node import TrustedKey
 
 #: Domain separation: a consent signature can never be replayed as another signed setu object.
 SIGNING_CONTEXT = b"setu/consent/v1\n"
@@ -174,18 +175,29 @@ class VerifiedConsent:
 
 
 def verify_consent(
-    signed: SignedConsent, trusted_keys: Mapping[str, Ed25519PublicKey], *, now: datetime
+    signed: SignedConsent,
+    trusted_keys: Mapping[str, Ed25519PublicKey | TrustedKey],
+    *,
+    now: datetime,
 ) -> VerifiedConsent:
     """Check the signature under the key trusted for the consent's originator node, then the
-    expiry. ``trusted_keys`` maps node names to their signing keys (this node's own key and the
-    partners' keys exchanged out of band)."""
+    expiry. ``trusted_keys`` maps node names to their signing keys: this node's own and the
+    partners' exchanged out of band (:func:`setu.security.partners.trusted_keys` by node, or
+    :func:`~setu.security.partners.signing_keys_by_node`). A :class:`TrustedKey` also binds the
+    node to its nation, which must be the consent's originator nation."""
     consent = signed.consent
-    key = trusted_keys.get(consent.originator_node)
-    if key is None:
+    trusted = trusted_keys.get(consent.originator_node)
+    if trusted is None:
         raise ConsentError(
             f"no trusted signing key for node {consent.originator_node!r}; add the partner "
             "with `setu partner add` before accepting its consents"
         )
+    if isinstance(trusted, TrustedKey) and trusted.nation != consent.originator_nation:
+        raise ConsentError(
+            f"consent {consent.consent_id} names {consent.originator_nation} as originator but "
+            f"node {consent.originator_node!r} is trusted as a node of {trusted.nation}: refused"
+        )
+    key = trusted.public_key if isinstance(trusted, TrustedKey) else trusted
     try:
         key.verify(signed.signature, SIGNING_CONTEXT + consent.canonical_bytes())
     except InvalidSignature:
