@@ -9,6 +9,7 @@ import setu.coop.models
 import setu.db.counters
 import setu.logistics.models
 import setu.security.models_audit
+import setu.security.models_principals
 from setu.db.base import Base
 
 # Importing the model modules registers their tables on Base.metadata.
@@ -17,6 +18,7 @@ MODEL_MODULES = (
     setu.db.counters,
     setu.logistics.models,
     setu.security.models_audit,
+    setu.security.models_principals,
 )
 target_metadata = Base.metadata
 
