@@ -8,6 +8,7 @@ Command modules (each registers its commands on :data:`app`):
 - ``setu.cli.coop``      the ``setu coop …`` group (cooperation framework)
 - ``setu.cli.acsa``      the ``setu acsa …`` group (ACSA ledger)
 - ``setu.cli.store``     the ``setu store …`` group (check and repair the stored files)
+- ``setu.cli.security``  the ``setu node …`` and ``setu partner …`` groups (security core)
 
 Heavy libraries are imported inside the commands so ``setu --help`` stays fast.
 Exit codes come from :mod:`setu.errors` (``SetuError.exit_code``); usage errors exit 2.
@@ -54,7 +55,7 @@ def _root(
 
 
 def _register() -> None:
-    from setu.cli import acsa, coop, events, maritime, sim
+    from setu.cli import acsa, coop, events, maritime, security, sim
     from setu.cli import store as store_commands
 
     maritime.register(app)
@@ -62,6 +63,7 @@ def _register() -> None:
     sim.register(app)
     coop.register(app)
     acsa.register(app)
+    security.register(app)
     store_commands.register(app)
 
 
