@@ -133,14 +133,16 @@ def _check_heads(heads: Sequence[TreeHead], state: store.LogState, key: Ed25519P
 
 
 class _Scan:
-    """The running rebuild: next expected index, frontier, next head to compare."""
+    """The running rebuild: next expected index, frontier, next head to compare, and the
+    prefix of entries already vouched for by a signed head or a stored subtree root (so a
+    failure names the narrowest range it can)."""
 
     def __init__(self, heads: Sequence[TreeHead]) -> None:
         self.size = 0
         self.frontier: merkle.Frontier = ()
         self._heads = [h for h in heads if h.tree_size > 0]
         self._next_head = 0
-        self._last_good_size = 0
+        self._good_prefix = 0
 
     def page(
         self, rows: Sequence[Any], start: int, end: int, nodes: dict[merkle.Piece, bytes]
@@ -151,7 +153,7 @@ class _Scan:
             self.size += 1
             for level, node_index, digest in completed:
                 if level >= store.NODE_CACHE_MIN_LEVEL:
-                    _check_node(nodes.get((level, node_index)), level, node_index, digest)
+                    self._check_node(nodes.get((level, node_index)), (level, node_index), digest)
             if self._next_head < len(self._heads):
                 self._check_head()
         if self.size != end:
@@ -167,12 +169,31 @@ class _Scan:
         if merkle.frontier_root(self.frontier) != head.root_hash:
             raise AuditIntegrityError(
                 f"the entries no longer rebuild the signed tree head at size {head.tree_size}: "
-                f"an entry in [{self._last_good_size}, {head.tree_size}) was rewritten together "
+                f"an entry in [{self._good_prefix}, {head.tree_size}) was rewritten together "
                 "with its leaf hash",
-                index=self._last_good_size,
+                index=self._good_prefix,
             )
-        self._last_good_size = head.tree_size
+        self._good_prefix = head.tree_size
         self._next_head += 1
+
+    def _check_node(self, stored: bytes | None, piece: merkle.Piece, digest: bytes) -> None:
+        start, end = merkle.piece_range(piece)
+        if stored is None:
+            raise AuditIntegrityError(
+                f"the stored root of the subtree over entries [{start}, {end}) is missing: it "
+                "was deleted; proofs through it would fail",
+                index=start,
+            )
+        if stored != digest:
+            first = max(start, self._good_prefix)
+            raise AuditIntegrityError(
+                f"the entries [{start}, {end}) no longer rebuild their stored subtree root: an "
+                f"entry in [{first}, {end}) was rewritten together with its leaf hash, or the "
+                "stored root was",
+                index=first,
+            )
+        if start <= self._good_prefix:
+            self._good_prefix = max(self._good_prefix, end)
 
 
 def _checked_leaf(row: Any, expected: int) -> bytes:
@@ -227,22 +248,6 @@ def _has_member(body: bytes, member: bytes) -> bool:
     decoding the record (the leaf hash has already vouched for the bytes).
     """
     return member + b"," in body or body.endswith(member + b"}")
-
-
-def _check_node(stored: bytes | None, level: int, node_index: int, digest: bytes) -> None:
-    start, end = merkle.piece_range((level, node_index))
-    if stored is None:
-        raise AuditIntegrityError(
-            f"the stored root of the subtree over entries [{start}, {end}) is missing: it was "
-            "deleted; proofs through it would fail",
-            index=start,
-        )
-    if stored != digest:
-        raise AuditIntegrityError(
-            f"the entries [{start}, {end}) no longer rebuild their stored subtree root: one of "
-            "them was rewritten together with its leaf hash",
-            index=start,
-        )
 
 
 def _check_nothing_beyond(db: Database) -> None:
