@@ -21,7 +21,7 @@ from pathlib import Path
 
 import typer
 
-from setu.cli import _common
+from setu.cli import _common, _runtime
 from setu.errors import SetuError
 
 app = typer.Typer(
@@ -106,6 +106,7 @@ def _usage_error(exc: Exception) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and map errors to exit codes (usage errors exit 2)."""
+    _runtime.prepare_numba_cache()  # before any command imports Numba
     try:
         code = app(args=argv, prog_name="setu", standalone_mode=False)
     except SetuError as exc:
