@@ -205,6 +205,7 @@ def test_sigint_of_a_file_ingest_says_incomplete_and_a_rerun_completes_it(
     assert summary["complete"] is False and summary["stopped_by"] == "SIGINT"
     read = summary["accepted"]["positions"]
     assert 0 < read < total
+    assert summary["rejected"] == {}  # the line cut by the stop is left for the rerun
     assert summary["stored"]["positions"] == read == _positions(data_dir)
     rerun = run_setu("ingest", nmea, "--json", data_dir=data_dir)
     assert rerun.rc == 0, rerun
