@@ -140,11 +140,17 @@ def test_gzip_on_stdin() -> None:
     assert summary.messages == 4
 
 
-def test_truncated_gzip_is_a_source_error(tmp_path: Path) -> None:
+def test_truncated_gzip_keeps_what_was_read_and_says_so(tmp_path: Path) -> None:
+    """Regression: a .gz cut short raised SourceError and lost every line read before the cut."""
     path = tmp_path / "cut.gz"
-    path.write_bytes(gzip.compress(_lines() * 100)[:200])
-    with pytest.raises(SourceError, match="truncated"):
-        ingest([FileSource(path)], MemorySink(), assume_time=T0)
+    whole = gzip.compress(_lines() * 2000, compresslevel=1)
+    path.write_bytes(whole[: int(len(whole) * 0.8)])
+    summary = ingest([FileSource(path)], MemorySink(), assume_time=T0)
+    assert summary.balanced
+    assert 0.7 * 11 * 2000 < summary.lines < 11 * 2000
+    ((where, reason),) = summary.skipped
+    assert where == str(path)
+    assert reason.startswith("truncated or corrupt gzip") and f"{summary.lines:,} lines" in reason
 
 
 def test_directory_reads_sorted_and_says_what_it_skipped(tmp_path: Path) -> None:

@@ -17,7 +17,10 @@ the ``positions`` and ``statics`` tables of :mod:`setu.ais.schema` (and ``base_s
 
 A row is rejected as ``bad_csv_row`` (raw line kept) when its MMSI is not an integer in
 1..999999999, its time does not parse, a numeric field holds text, or its field count is wrong;
-lines longer than the limit are ``line_too_long``; empty lines are ignored.
+as ``implausible_time`` when its time lies outside the receive-time window; lines longer than
+the limit are ``line_too_long``; empty lines are ignored. Lines end at ``\\n``, ``\\r\\n`` or a
+lone ``\\r`` (:func:`setu.ais.sentences.count_lines`). A header is at most
+:data:`MAX_HEADER_BYTES` long; a longer first line is not a CSV header.
 """
 
 from __future__ import annotations
@@ -37,9 +40,19 @@ from setu.ais.batch import REJECT_SCHEMA
 from setu.ais.reasons import Reason
 from setu.ais.schema import FAMILY_SCHEMAS
 
-__all__ = ["LAYOUTS", "CsvChunk", "CsvLayout", "detect_layout", "looks_like_csv", "parse_csv"]
+__all__ = [
+    "LAYOUTS",
+    "MAX_HEADER_BYTES",
+    "CsvChunk",
+    "CsvLayout",
+    "detect_layout",
+    "looks_like_csv",
+    "parse_csv",
+]
 
 _TIME = pa.timestamp("us", tz="UTC")
+#: The longest line taken for a CSV header (the known layouts' headers are under 400 bytes).
+MAX_HEADER_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -193,8 +206,13 @@ _CLASSES: dict[str, tuple[str, int, int]] = {
 
 def detect_layout(header_line: bytes) -> tuple[CsvLayout, tuple[str, ...]] | None:
     """The layout and column names of a CSV header line, or None when it is not a known one."""
+    if len(header_line) > MAX_HEADER_BYTES:
+        return None
     text = header_line.decode("utf-8", "replace").lstrip("\ufeff").strip("\r\n")
-    names = tuple(next(csv.reader([text]), []))
+    try:
+        names = tuple(next(csv.reader([text]), []))
+    except csv.Error:  # a break or NUL inside the line: not a header
+        return None
     normalised = {_norm(n) for n in names}
     for layout in LAYOUTS:
         if all(any(a in normalised for a in layout.fields[f]) for f in layout.required):
@@ -275,8 +293,12 @@ def parse_csv(
     *,
     first_line_no: int,
     max_line_bytes: int = 4096,
+    time_window: tuple[int, int] | None = None,
 ) -> CsvChunk:
-    """Parse the whole data lines in ``buf`` (no header) into family tables and rejects."""
+    """Parse the whole data lines in ``buf`` (no header) into family tables and rejects.
+
+    ``time_window`` is (earliest, latest) in µs; rows timed outside it are IMPLAUSIBLE_TIME.
+    """
     lines = _split_lines(buf)
     n = len(lines.starts)
     line_nos = np.arange(first_line_no, first_line_no + n, dtype=np.int64)
@@ -293,18 +315,38 @@ def parse_csv(
         pl.Series("line_no", line_nos[idx]), pl.Series("msg_hash", hashes, pl.UInt64)
     )
     bad = values.get_column("bad").to_numpy()
-    ok_rows = values.filter(~pl.col("bad"))
+    outside = _outside(values, time_window)
+    odd = outside & ~bad
+    ok_rows = values.filter(pl.Series(~bad & ~odd))
     bad_idx = np.sort(np.concatenate([idx[bad], np.flatnonzero(wrong_count)]))
-    bad_times = values.filter(pl.col("bad")).select("line_no", "time")
-    rejects = _rejects(lines, line_nos, bad_idx, np.flatnonzero(too_long), bad_times)
+    bad_times = values.filter(pl.Series(bad & ~outside)).select("line_no", "time")
+    rejects = _rejects(
+        lines,
+        line_nos,
+        [
+            (bad_idx, Reason.BAD_CSV_ROW),
+            (np.flatnonzero(too_long), Reason.LINE_TOO_LONG),
+            (idx[odd], Reason.IMPLAUSIBLE_TIME),
+        ],
+        bad_times,
+    )
     return CsvChunk(
         tables=_family_tables(ok_rows),
         rejects=rejects,
         lines=n,
         blank=int(blank.sum()),
         accepted_rows=ok_rows.height,
-        rejected_rows=len(bad_idx) + int(too_long.sum()),
+        rejected_rows=rejects.num_rows,
     )
+
+
+def _outside(values: pl.DataFrame, time_window: tuple[int, int] | None) -> np.ndarray:
+    """Rows whose time lies outside ``time_window`` (µs)."""
+    if time_window is None or not values.height:
+        return np.zeros(values.height, np.bool_)
+    t_us = values.get_column("time").dt.epoch("us")
+    lo, hi = time_window
+    return ((t_us < lo) | (t_us > hi)).fill_null(False).to_numpy()
 
 
 def _read_rows(lines: _Lines, idx: np.ndarray, columns: tuple[str, ...]) -> pl.DataFrame:
@@ -510,14 +552,13 @@ def _family_tables(rows: pl.DataFrame) -> dict[str, pa.Table]:
 def _rejects(
     lines: _Lines,
     line_nos: np.ndarray,
-    bad_idx: np.ndarray,
-    long_idx: np.ndarray,
+    groups: list[tuple[np.ndarray, Reason]],
     bad_times: pl.DataFrame,
 ) -> pa.Table:
+    """Reject rows of the lines ``idx`` of each (idx, reason) group, in line order; the time of
+    a bad row is kept when it parsed (an implausible time is not)."""
     times = dict(zip(bad_times["line_no"].to_list(), bad_times["time"].to_list(), strict=True))
-    rows = [(int(i), Reason.BAD_CSV_ROW) for i in bad_idx] + [
-        (int(i), Reason.LINE_TOO_LONG) for i in long_idx
-    ]
+    rows = [(int(i), reason) for idx, reason in groups for i in idx]
     rows.sort()
     return pa.table(
         {

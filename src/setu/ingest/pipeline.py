@@ -8,34 +8,47 @@ and decoding (:func:`setu.ais.decode.decode_batch`); CSV streams go through
 reassembler's limits, whatever the input size.
 
 Receive time: the line's own (tag block, ``$PGHP``, CSV column) first; else the live feed's
-clock stamp of the chunk; else ``assume_time``. With ``require_time`` (the default of
-:func:`ingest`, which feeds the store) messages left without a time are rejected as
-``no_receive_time``; :func:`iter_decoded` keeps them with a null time unless asked otherwise.
+clock stamp of the chunk; else ``assume_time``. The stamp or the assumed time applies to a
+message whose first sentence has no time of its own (so it never splits a multi-part message
+whose first part carries a time). With ``require_time`` (the default of :func:`ingest`, which
+feeds the store) messages left without a time are rejected as ``no_receive_time``;
+:func:`iter_decoded` keeps them with a null time unless asked otherwise.
 
+Plausible times (:class:`ReceiveTimeWindow`, settings ``SETU_TIME_MIN`` and
+``SETU_TIME_MAX_AHEAD_S``): a time of the input's own before the earliest (1990-01-01 by
+default) or more than the allowance ahead of the clock (a day by default) rejects its message as
+``implausible_time``, raw line kept; an ``assume_time`` outside the window is a
+:class:`~setu.errors.ConfigError`.
+
+An input that ends in a read fault (a truncated gzip file) keeps every line read before the
+fault and is reported among ``skipped`` with the reason; the run goes on with the next input.
 ``strict`` turns the first reject into an :class:`~setu.errors.NmeaError` (and makes framing
-reject bad checksums).
+reject bad checksums), and a read fault into a :class:`~setu.errors.SourceError` once what was
+read before it has been handed on.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
 
-from setu.ais.batch import NO_TIME, REJECT_SCHEMA, PayloadBatch
+from setu.ais.batch import NO_TIME, REJECT_SCHEMA, PayloadBatch, with_default_time
 from setu.ais.decode import decode_batch
 from setu.ais.reasons import Reason
 from setu.ais.reassembly import Reassembler
-from setu.ais.sentences import frame_chunk
+from setu.ais.sentences import ANY_TIME, frame_chunk
 from setu.clock import Clock, utc_now
-from setu.errors import ConfigError, NmeaError
+from setu.errors import ConfigError, NmeaError, SourceError
 from setu.ingest.csvformats import parse_csv
 from setu.ingest.sources import DEFAULT_CHUNK_BYTES, ReadContext, Source, Stream
 from setu.ingest.summary import IngestSummary, Progress, Tally
@@ -44,6 +57,7 @@ __all__ = [
     "INGEST_REJECT_SCHEMA",
     "ChunkResult",
     "MemorySink",
+    "ReceiveTimeWindow",
     "Sink",
     "ingest",
     "iter_decoded",
@@ -52,6 +66,77 @@ __all__ = [
 #: Rejects as the pipeline hands them on: the AIS reject schema plus ``origin``.
 INGEST_REJECT_SCHEMA = REJECT_SCHEMA.append(pa.field("origin", pa.string(), nullable=False))
 _US = 1_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _epoch_us(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class ReceiveTimeWindow:
+    """The receive times setu accepts: from ``earliest`` to ``max_ahead_s`` past the clock.
+
+    AIS came into service in the late 1990s (ITU-R M.1371-0, 1998), so an earlier time is a
+    broken clock or a misread field (``c:0`` is 1970); a time well ahead of the clock is one too.
+    A day of allowance covers receivers whose clock runs ahead. Both ends are settings
+    (``SETU_TIME_MIN``, ``SETU_TIME_MAX_AHEAD_S``; :meth:`from_env`).
+    """
+
+    earliest: datetime = datetime(1990, 1, 1, tzinfo=UTC)
+    max_ahead_s: float = 86_400.0
+
+    def __post_init__(self) -> None:
+        if self.earliest.tzinfo is None:
+            raise ConfigError("the earliest receive time must be timezone-aware (UTC)")
+        if not (math.isfinite(self.max_ahead_s) and self.max_ahead_s >= 0):
+            raise ConfigError(
+                f"max_ahead_s must be a number of seconds >= 0 (got {self.max_ahead_s}); "
+                "set SETU_TIME_MAX_AHEAD_S to e.g. 86400"
+            )
+
+    def bounds_us(self, now: datetime) -> tuple[int, int]:
+        """(earliest, latest) plausible receive time in µs when the clock reads ``now``."""
+        latest = _epoch_us(now) + int(self.max_ahead_s * _US)
+        return max(_epoch_us(self.earliest), ANY_TIME[0]), min(latest, ANY_TIME[1])
+
+    def check(self, moment: datetime, what: str, now: datetime) -> int:
+        """``moment`` in µs; a :class:`ConfigError` naming ``what`` when it is not plausible."""
+        lo, hi = self.bounds_us(now)
+        value = _epoch_us(moment)
+        if not lo <= value <= hi:
+            latest = now + timedelta(seconds=self.max_ahead_s)
+            raise ConfigError(
+                f"{what} {moment.isoformat()} is not a plausible receive time (accepted: "
+                f"{self.earliest.isoformat()} to {latest.isoformat(timespec='seconds')}); give "
+                "a time inside that window, or widen it with SETU_TIME_MIN or "
+                "SETU_TIME_MAX_AHEAD_S"
+            )
+        return value
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ReceiveTimeWindow:
+        """The window of ``SETU_TIME_MIN`` and ``SETU_TIME_MAX_AHEAD_S`` (defaults when unset)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if raw_min := env.get("SETU_TIME_MIN", "").strip():
+            try:
+                earliest = datetime.fromisoformat(raw_min.replace("Z", "+00:00"))
+            except ValueError:
+                raise ConfigError(
+                    f"SETU_TIME_MIN={raw_min!r} is not an ISO-8601 date or time; use e.g. "
+                    "1990-01-01 or 2020-06-01T00:00:00Z"
+                ) from None
+            values["earliest"] = earliest.replace(tzinfo=earliest.tzinfo or UTC)
+        if raw_ahead := env.get("SETU_TIME_MAX_AHEAD_S", "").strip():
+            try:
+                values["max_ahead_s"] = float(raw_ahead)
+            except ValueError:
+                raise ConfigError(
+                    f"SETU_TIME_MAX_AHEAD_S={raw_ahead!r} is not a number of seconds; use e.g. "
+                    "86400"
+                ) from None
+        return cls(**values)  # type: ignore[arg-type]
 
 
 class Sink(Protocol):
@@ -105,6 +190,7 @@ class ChunkResult:
     metadata_lines: int = 0
     bytes_read: int = 0
     position: int = 0
+    faults: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,14 +199,19 @@ class _Options:
     assume_us: int
     require_time: bool
     max_line_bytes: int
+    window: ReceiveTimeWindow
+    clock: Clock
+
+    def bounds_us(self) -> tuple[int, int]:
+        return self.window.bounds_us(self.clock())
 
 
-def _assume_us(assume_time: datetime | None) -> int:
+def _assume_us(assume_time: datetime | None, window: ReceiveTimeWindow, clock: Clock) -> int:
     if assume_time is None:
         return NO_TIME
     if assume_time.tzinfo is None:
         raise ConfigError("assume_time must be timezone-aware (UTC), e.g. 2024-01-01T00:00:00Z")
-    return int(assume_time.timestamp()) * _US + assume_time.microsecond
+    return window.check(assume_time, "--assume-time", clock())
 
 
 def _with_origin(rejects: pa.Table, origin: str) -> pa.Table:
@@ -239,16 +330,17 @@ def _nmea_results(stream: Stream, opts: _Options) -> Iterator[ChunkResult]:
         framed = frame_chunk(
             chunk.data,
             first_line_no=chunk.first_line_no,
-            default_time_us=default_us,
             strict=opts.strict,
             max_line_bytes=opts.max_line_bytes,
             carry=carry,
+            time_window=opts.bounds_us(),
         )
         carry = framed.carry
-        batch, reassembly_rejects = reassembler.push(framed)
+        batch, reassembly_rejects = reassembler.push(framed, default_us)
         decoded = _decode(batch, opts)
+        framing_rejects = with_default_time(framed.rejects, default_us)
         rejects = _merge_rejects(
-            [framed.rejects, reassembly_rejects, *decoded.rejects], stream.origin
+            [framing_rejects, reassembly_rejects, *decoded.rejects], stream.origin
         )
         _check_strict(rejects, opts)
         yield ChunkResult(
@@ -286,6 +378,7 @@ def _csv_results(stream: Stream, opts: _Options) -> Iterator[ChunkResult]:
             chunk.data,
             first_line_no=chunk.first_line_no,
             max_line_bytes=opts.max_line_bytes,
+            time_window=opts.bounds_us(),
         )
         rejects = _merge_rejects([parsed.rejects], stream.origin)
         _check_strict(rejects, opts)
@@ -305,9 +398,26 @@ def _csv_results(stream: Stream, opts: _Options) -> Iterator[ChunkResult]:
 
 
 def _stream_results(stream: Stream, opts: _Options) -> Iterator[ChunkResult]:
-    if stream.csv is not None:
-        return _csv_results(stream, opts)
-    return _nmea_results(stream, opts)
+    """The results of one stream; then its read faults (a :class:`SourceError` when strict,
+    raised only after everything read before the fault was handed on)."""
+    results = _csv_results(stream, opts) if stream.csv is not None else _nmea_results(stream, opts)
+    position = 0
+    try:
+        for result in results:
+            position = result.position or position
+            yield result
+    except NmeaError as exc:  # strict: the cut-off last line is not the input's real problem
+        if not stream.faults:
+            raise
+        raise SourceError(f"{stream.origin}: {stream.faults[0]}") from exc
+    if stream.faults:
+        empty = INGEST_REJECT_SCHEMA.empty_table()
+        yield ChunkResult(stream.origin, {}, empty, position=position, faults=tuple(stream.faults))
+        if opts.strict:
+            raise SourceError(
+                f"{stream.origin}: {stream.faults[0]}; run without --strict to keep going with "
+                "the other inputs"
+            )
 
 
 def _results(
@@ -324,11 +434,18 @@ def _results(
 
 
 def _options(
-    strict: bool, assume_time: datetime | None, require_time: bool, max_line_bytes: int
+    strict: bool,
+    assume_time: datetime | None,
+    require_time: bool,
+    max_line_bytes: int,
+    window: ReceiveTimeWindow | None,
+    clock: Clock,
 ) -> _Options:
     if max_line_bytes < 1:
         raise ConfigError(f"max_line_bytes must be at least 1 (got {max_line_bytes})")
-    return _Options(strict, _assume_us(assume_time), require_time, max_line_bytes)
+    window = window if window is not None else ReceiveTimeWindow.from_env()
+    assume_us = _assume_us(assume_time, window, clock)
+    return _Options(strict, assume_us, require_time, max_line_bytes, window, clock)
 
 
 def iter_decoded(
@@ -341,12 +458,15 @@ def iter_decoded(
     stop: threading.Event | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     max_line_bytes: int = 4096,
+    time_window: ReceiveTimeWindow | None = None,
 ) -> Iterator[ChunkResult]:
     """Decode ``sources`` chunk by chunk, yielding tables and rejects as they come (no sink).
 
-    Messages without a receive time keep a null ``received_at`` unless ``require_time``.
+    Messages without a receive time keep a null ``received_at`` unless ``require_time``. An
+    input that ended in a read fault yields a last result with its ``faults``.
+    ``time_window``: :meth:`ReceiveTimeWindow.from_env` when None.
     """
-    opts = _options(strict, assume_time, require_time, max_line_bytes)
+    opts = _options(strict, assume_time, require_time, max_line_bytes, time_window, clock)
     ctx = ReadContext(stop or threading.Event(), clock, chunk_bytes, max_line_bytes)
     return _results(sources, ctx, opts, lambda stream: None)
 
@@ -363,19 +483,23 @@ def ingest(
     require_time: bool = True,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     max_line_bytes: int = 4096,
+    time_window: ReceiveTimeWindow | None = None,
 ) -> IngestSummary:
     """Read every source into ``sink``; returns the counts (see :class:`IngestSummary`).
 
     ``progress`` is called after every chunk; ``stop`` ends live feeds (and files) early;
-    ``clock`` stamps live-feed chunks.
+    ``clock`` stamps live-feed chunks and is the "now" of ``time_window`` (by default
+    :meth:`ReceiveTimeWindow.from_env`). Inputs that ended in a read fault are listed in the
+    summary's ``skipped`` with the fault.
     """
-    opts = _options(strict, assume_time, require_time, max_line_bytes)
+    opts = _options(strict, assume_time, require_time, max_line_bytes, time_window, clock)
     ctx = ReadContext(stop or threading.Event(), clock, chunk_bytes, max_line_bytes)
     tally = Tally()
     started = time.monotonic()
     total = total_bytes(sources)
     done_before = 0
     current: list[Stream] = []
+    faults: list[tuple[str, str]] = []
 
     def on_stream(stream: Stream) -> None:
         nonlocal done_before
@@ -388,6 +512,7 @@ def ingest(
     for result in _results(sources, ctx, opts, on_stream):
         sink.write(result.tables, result.rejects)
         _add(tally, result)
+        faults.extend((result.origin, fault) for fault in result.faults)
         if progress is not None:
             progress(
                 Progress(
@@ -401,7 +526,10 @@ def ingest(
     return tally.freeze(
         reconnects=sum(int(getattr(s, "reconnects", 0)) for s in sources),
         duration_s=time.monotonic() - started,
-        skipped=tuple((k.path, k.reason) for s in sources for k in getattr(s, "skipped", ())),
+        skipped=tuple((k.path, k.reason) for s in sources for k in getattr(s, "skipped", ()))
+        + tuple(faults),
+        feeds=tuple(s.feed_stats() for s in sources if hasattr(s, "feed_stats")),
+        complete=not ctx.stop.is_set(),
     )
 
 
