@@ -7,6 +7,15 @@ open at the end of the data (no position since) is reported with ``end=None`` an
 are reported (50 nm: GFW's filter for likely intentional AIS disabling; Welch et al., "Hot spots
 of unseen fishing vessels", Science Advances 8, 2022). Set it to 0 to report every gap.
 
+End of the data: an open gap is measured to the end of observation, which one bad fix must not
+move (a single message stamped hours ahead would open a false gap for every vessel silent since).
+Unless it is given (``data_end``), it is the last fix of the last stretch of the data heard from
+at least two vessels, where stretches are split wherever the whole feed is silent for longer
+than ``coverage_window_s``; a stretch at the end heard from one vessel alone (an isolated fix,
+or a transmitter whose clock runs hours ahead) does not extend it. With a single vessel in the
+data, its last fix ends it. Thinning a track for the scale-out keeps every such silence and
+every vessel of a stretch, so the end is the same there.
+
 A receiver outage silences every vessel in an area at once; those silences are not the vessels'
 doing. Positions are binned into H3 cells (resolution 3, ~12,000 km²) and time windows (1 h). For
 the cell and window where a gap begins, the vessels heard in that cell and its six neighbours (so
@@ -55,7 +64,8 @@ class GapConfig:
     # (setu's own choice).
     coverage_min_vessels: int = 3
     coverage_min_fraction: float = 0.5
-    # End of observation; open gaps are measured to it. None: the last fix in the tracks.
+    # End of observation; open gaps are measured to it. None: the end of the data, robust to
+    # isolated fixes (see the module docstring).
     data_end: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -107,8 +117,11 @@ class GapDetector:
 
     def _gaps(self, frame: pl.DataFrame) -> pl.DataFrame:
         """One row per gap: off/on times (µs) and positions."""
-        end = self.config.data_end or frame["received_at"].max()
-        end_us = int(pl.Series([end]).dt.epoch("us")[0])
+        window_us = int(self.config.coverage_window_s * 1e6)
+        if self.config.data_end is not None:
+            end_us = int(pl.Series([self.config.data_end]).dt.epoch("us")[0])
+        else:
+            end_us = data_end_us(frame, window_us)
         min_us = int(self.config.min_gap_s * 1e6)
         base = frame.select(
             "mmsi",
@@ -185,6 +198,22 @@ class GapDetector:
             parameters=parameters_of(self.config),
             key=str(h["cell"]),
         )
+
+
+def data_end_us(frame: pl.DataFrame, window_us: int) -> int:
+    """End of observation (µs) of fixes with ``mmsi`` and ``received_at``: the last fix of the
+    last stretch heard from two vessels or more; stretches are split by silences of the whole
+    feed longer than ``window_us`` (see the module docstring)."""
+    ordered = frame.select(pl.col("received_at").dt.epoch("us").alias("t"), "mmsi").sort("t")
+    t = ordered["t"].to_numpy()
+    mmsi = ordered["mmsi"].to_numpy()
+    breaks = np.flatnonzero(np.diff(t) > window_us)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [len(t) - 1]])
+    for start, end in zip(starts[::-1], ends[::-1], strict=True):
+        if len(np.unique(mmsi[start : end + 1])) >= 2:
+            return int(t[end])
+    return int(t[-1])
 
 
 def _cells(frame: pl.DataFrame, cfg: GapConfig) -> pl.DataFrame:
