@@ -217,6 +217,13 @@ def test_a_proof_is_refused_with_another_nodes_key(log: AuditLog) -> None:
         verify_proof_document(log.prove(3), other_pem)
 
 
+def test_heads_name_their_key_as_the_node_does() -> None:
+    from setu.security.audit_proof import key_id_text
+    from setu.security.node import signing_key_id
+
+    assert key_id_text(key_id(KEY.public_key())) == signing_key_id(KEY.public_key())
+
+
 @pytest.mark.parametrize("index", [-1, 10, 11])
 def test_an_unknown_index_is_not_found(log: AuditLog, index: int) -> None:
     fill(log, 10)

@@ -20,4 +20,10 @@ Modules:
                    context, audit)`` with the Cedar policies in ``policies/`` (default deny,
                    forbid beats permit); every decision goes to the audit hook
 - ``consent``      the originator's signed consent to a third-party release
+- ``audit``        the disclosure log (``AuditLog``): every decision and disclosure appended
+                   to an RFC 9162 Merkle tree in the operational database, signed tree heads,
+                   proofs; ``AuditLog.decision_hook()`` is the gate's ``audit``
+- ``merkle``       RFC 9162 §2.1 tree hash, inclusion and consistency proofs (pure)
+- ``audit_proof``  signed tree heads and proof documents, checked with the public key only
+- ``audit_store``, ``audit_verify``, ``models_audit``  the log's tables and full verification
 """

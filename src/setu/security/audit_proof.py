@@ -9,12 +9,15 @@ Signed tree head. The signed bytes are RFC 9162 §4.9 ``TreeHeadDataV2`` in TLS 
 encoding (RFC 8446 §3): ``uint64 timestamp`` (milliseconds since the epoch, RFC 9162 §4.8),
 ``uint64 tree_size``, ``opaque root_hash<32..2^8-1>`` (one length byte), ``Extension
 sth_extensions<0..2^16-1>`` (two length bytes, empty). The signature is Ed25519 (RFC 8032) by the
-node's signing key. A head names its key by ``key_id``: SHA-256 of the key's DER
-SubjectPublicKeyInfo, as RFC 6962 §3.2 defines a log's ``LogID``. The same key signs label
+node's signing key. A head names its key by ``key_id``, the key's RFC 7638 JWK thumbprint
+(SHA-256 of ``{"crv":"Ed25519","kty":"OKP","x":…}``, RFC 8037 §2): the same id that ``setu node
+show`` prints and partners compare, in the role RFC 6962 §3.2 gives a log's ``LogID``. The same
+key signs label
 bindings (JWS, RFC 7515), whose signing input is base64url text; a ``TreeHeadDataV2`` starts
 with zero bytes (the timestamp's high bytes), so neither can be passed off as the other.
 
-Document formats (hashes, key ids and signatures in lowercase hex, the entry in base64):
+Document formats (hashes and signatures in lowercase hex, the key id in base64url as RFC 7638
+writes it, the entry in base64):
 
 - ``setu-audit-inclusion-proof/1``: ``leaf_index``, ``entry`` (the canonical bytes),
   ``leaf_hash``, ``inclusion_path`` (RFC 9162 §2.1.3.1 order), ``tree_head``;
@@ -57,22 +60,34 @@ class HeadSigner(Protocol):
 
 
 def key_id(public_key: Ed25519PublicKey) -> bytes:
-    """SHA-256 of the key's DER SubjectPublicKeyInfo (the LogID of RFC 6962 §3.2)."""
-    der = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).digest()
+    """The RFC 7638 JWK thumbprint of an Ed25519 key: SHA-256 of its required JWK members in
+    lexicographic order without whitespace (RFC 7638 §3.2; OKP members per RFC 8037 §2)."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    x = _b64url(raw)
+    return hashlib.sha256(f'{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}'.encode("ascii")).digest()
 
 
-def load_public_key(pem: bytes | str) -> Ed25519PublicKey:
-    """An Ed25519 public key from PEM text, or :class:`TreeHeadSignatureError`."""
-    data = pem.encode("ascii") if isinstance(pem, str) else pem
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def key_id_text(kid: bytes) -> str:
+    """A key id as ``setu node show`` prints it (base64url, no padding)."""
+    return _b64url(kid)
+
+
+def load_public_key(data: bytes | str) -> Ed25519PublicKey:
+    """The node's Ed25519 public key from PEM, or from its public bundle (the JSON file that
+    ``setu node export-public`` writes and partners import); :class:`TreeHeadSignatureError`."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if raw.lstrip().startswith(b"{"):
+        return _key_from_bundle(raw)
     try:
-        key = serialization.load_pem_public_key(data)
+        key = serialization.load_pem_public_key(raw)
     except ValueError as exc:
         raise TreeHeadSignatureError(
-            "the public key is not a PEM public key; pass the node's Ed25519 public signing "
-            "key (-----BEGIN PUBLIC KEY-----)"
+            "the public key is neither PEM (-----BEGIN PUBLIC KEY-----) nor a setu node bundle; "
+            "pass the node's Ed25519 public signing key"
         ) from exc
     if not isinstance(key, Ed25519PublicKey):
         raise TreeHeadSignatureError(
@@ -80,6 +95,21 @@ def load_public_key(pem: bytes | str) -> Ed25519PublicKey:
             "the node's Ed25519 signing key, not its TLS key"
         )
     return key
+
+
+def _key_from_bundle(raw: bytes) -> Ed25519PublicKey:
+    """The ``signing_key`` JWK (RFC 8037 OKP, ``crv`` Ed25519, ``x`` base64url) of a bundle."""
+    try:
+        jwk = json.loads(raw)["signing_key"]
+        if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+            raise ValueError("not an Ed25519 OKP key")
+        x = jwk["x"]
+        return Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)))
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
+        raise TreeHeadSignatureError(
+            f"the node bundle holds no usable Ed25519 signing key ({exc}); pass the bundle "
+            "written by `setu node export-public`, or a PEM public key"
+        ) from exc
 
 
 def tree_head_data(timestamp_ms: int, tree_size: int, root_hash: bytes) -> bytes:
@@ -113,8 +143,9 @@ class TreeHead:
         expected = key_id(public_key)
         if self.key_id != expected:
             raise TreeHeadSignatureError(
-                f"the tree head at size {self.tree_size} was signed by key {self.key_id.hex()}, "
-                f"not by the given key {expected.hex()}: check which node's key you were given"
+                f"the tree head at size {self.tree_size} was signed by key "
+                f"{key_id_text(self.key_id)}, not by the given key {key_id_text(expected)}: "
+                "check which node's key you were given"
             )
         try:
             public_key.verify(self.signature, self.signed_data())
@@ -129,7 +160,7 @@ class TreeHead:
             "tree_size": self.tree_size,
             "timestamp_ms": self.timestamp_ms,
             "root_hash": self.root_hash.hex(),
-            "key_id": self.key_id.hex(),
+            "key_id": key_id_text(self.key_id),
             "signature": self.signature.hex(),
         }
 
@@ -141,7 +172,7 @@ class TreeHead:
             tree_size=_uint(data, "tree_size", where),
             timestamp_ms=_uint(data, "timestamp_ms", where),
             root_hash=_hex(data, "root_hash", where, merkle.HASH_SIZE_BYTES),
-            key_id=_hex(data, "key_id", where, 32),
+            key_id=_b64url_field(data, "key_id", where, 32),
             signature=_hex(data, "signature", where, 64),
         )
 
@@ -298,6 +329,21 @@ def _hex(data: Mapping[str, Any], name: str, where: str, size: int) -> bytes:
     return raw
 
 
+def _b64url_field(data: Mapping[str, Any], name: str, where: str, size: int) -> bytes:
+    value = data.get(name)
+    try:
+        raw = (
+            base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            if isinstance(value, str) and value.isascii()
+            else None
+        )
+    except (binascii.Error, ValueError):
+        raw = None
+    if raw is None or len(raw) != size or _b64url(raw) != value:
+        raise ProofDocumentError(f"{where}.{name} must be {size} bytes in base64url")
+    return raw
+
+
 def _hex_list(data: Mapping[str, Any], name: str) -> list[bytes]:
     values = data.get(name)
     if not isinstance(values, list):
@@ -325,6 +371,7 @@ __all__ = [
     "consistency_document",
     "inclusion_document",
     "key_id",
+    "key_id_text",
     "load_public_key",
     "sign_tree_head",
     "tree_head_data",
