@@ -133,4 +133,7 @@ def start_setu(setu_exe: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]
     for proc in started:
         if proc.poll() is None:
             proc.kill()
-        proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
