@@ -285,8 +285,8 @@ class AuditLog:
         batch = list(entries)
         if not batch:
             return []
-        with self._db.session() as session:
-            state = store.lock_state(session)
+        with store.writing(self._db) as conn:
+            state = store.lock_state(conn)
             now = self._clock()
             stamp = rfc3339(now)
             size, frontier = state.tree_size, state.frontier
@@ -305,11 +305,11 @@ class AuditLog:
                 rows.append(_entry_row(size, now, entry, body, leaf))
                 receipts.append(AuditReceipt(size, leaf))
                 size += 1
-            store.insert_rows(session, rows, nodes)
+            store.insert_rows(conn, rows, nodes)
             grown = store.LogState(size, frontier, state.head_size, state.head_timestamp_ms)
             if self._signer is not None and self._head_due(grown, now):
-                grown, _ = self._sign(session, grown, now)
-            store.write_state(session, grown)
+                grown, _ = self._sign(conn, grown, now)
+            store.write_state(conn, grown)
         return receipts
 
     def decision_hook(self) -> Callable[[DecisionRecord], AuditReceipt]:
@@ -320,13 +320,13 @@ class AuditLog:
     def sign_head(self) -> TreeHead:
         """Sign a tree head at the current size (or return the one already signed at it)."""
         self._require_signer()
-        with self._db.session() as session:
-            state = store.lock_state(session)
-            existing = store.head_at(session, state.tree_size)
+        with store.writing(self._db) as conn:
+            state = store.lock_state(conn)
+            existing = store.head_at(conn, state.tree_size)
             if existing is not None:
                 return existing
-            state, head = self._sign(session, state, self._clock())
-            store.write_state(session, state)
+            state, head = self._sign(conn, state, self._clock())
+            store.write_state(conn, state)
         return head
 
     def _head_due(self, state: store.LogState, now: datetime) -> bool:
@@ -338,13 +338,13 @@ class AuditLog:
         )
 
     def _sign(
-        self, session: Any, state: store.LogState, now: datetime
+        self, conn: Connection, state: store.LogState, now: datetime
     ) -> tuple[store.LogState, TreeHead]:
         signer = self._require_signer()
         # A head is never older than the one before it (a clock stepped back is not followed).
         now_ms = max(_ms(now), state.head_timestamp_ms)
         head = sign_tree_head(signer, state.tree_size, now_ms, state.root())
-        store.insert_head(session, head)
+        store.insert_head(conn, head)
         return store.LogState(state.tree_size, state.frontier, state.tree_size, now_ms), head
 
     def _require_signer(self) -> HeadSigner:

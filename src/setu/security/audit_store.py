@@ -2,8 +2,8 @@
 
 Used by :mod:`setu.security.audit` (appends, proofs) and :mod:`setu.security.audit_verify`
 (full verification). Statements are SQLAlchemy Core on the tables of
-:mod:`setu.security.models_audit` and run on a connection or session the caller holds, so the
-caller decides the transaction.
+:mod:`setu.security.models_audit` and run on a connection the caller holds (:func:`reading`,
+:func:`writing`), so the caller decides the transaction.
 
 Subtree hashes for proofs come from the stored roots of complete subtrees of at least
 ``2**NODE_CACHE_MIN_LEVEL`` entries plus the leaf hashes of the few smaller pieces: a proof reads
@@ -18,12 +18,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, insert, or_, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from setu.db import Database
+from setu.db.engine import WRITE_OPTION
+from setu.db.translate import translate
 from setu.errors import StoreError
 from setu.security import merkle
 from setu.security.audit_proof import TreeHead
@@ -40,7 +41,7 @@ STATE = cast(Table, AuditStateRow.__table__)
 NODE_CACHE_MIN_LEVEL = 8
 _MAX_LEVEL = 63  # indexes are signed 64-bit in the database
 
-Executor = Connection | Session
+Executor = Connection
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,19 @@ def reading(db: Database) -> Iterator[Connection]:
         ) from exc
 
 
+@contextmanager
+def writing(db: Database) -> Iterator[Connection]:
+    """One write transaction (SQLite: ``BEGIN IMMEDIATE``, as every setu writer); database
+    errors become setu errors (:func:`setu.db.translate.translate`)."""
+    try:
+        with db.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+    except SQLAlchemyError as exc:
+        raise translate(exc, db.url, doing="the disclosure-log change") from exc
+
+
 def _decode_frontier(blob: bytes, tree_size: int) -> merkle.Frontier:
     width = merkle.HASH_SIZE_BYTES
     frontier = tuple(bytes(blob[i : i + width]) for i in range(0, len(blob), width))
@@ -95,55 +109,65 @@ def _state_from_row(row: Row[Any] | None) -> LogState:
     )
 
 
-def lock_state(session: Session) -> LogState:
-    """Take the appenders' lock (a write to the state row) and read the state under it.
-
-    SQLite: the UPDATE takes the database's write lock before anything is read; PostgreSQL:
-    the row lock, and the following SELECT sees what the previous holder committed.
-    """
-    locked = session.execute(
-        update(STATE).where(STATE.c.id == 1).values(tree_size=STATE.c.tree_size)
+# Statements built once: an append runs the same four or five every time.
+_LOCK = update(STATE).where(STATE.c.id == 1).values(tree_size=STATE.c.tree_size).returning(*STATE.c)
+_WRITE_STATE = (
+    update(STATE)
+    .where(STATE.c.id == 1)
+    .values(
+        tree_size=bindparam("new_size"),
+        frontier=bindparam("new_frontier"),
+        head_size=bindparam("new_head_size"),
+        head_timestamp_ms=bindparam("new_head_ms"),
     )
-    if getattr(locked, "rowcount", 1) == 0:
-        _state_from_row(None)
-    return read_state(session)
+)
+_INSERT_ENTRY = insert(ENTRY)
+_INSERT_NODE = insert(NODE)
+_INSERT_HEAD = insert(HEAD)
+
+
+def lock_state(conn: Connection) -> LogState:
+    """Take the appenders' lock (a write to the state row) and read the state under it, in one
+    statement: SQLite's write lock (already held after ``BEGIN IMMEDIATE``), PostgreSQL's row
+    lock; either way the row returned is what the previous holder committed."""
+    return _state_from_row(conn.execute(_LOCK).first())
 
 
 def read_state(executor: Executor) -> LogState:
     return _state_from_row(executor.execute(select(STATE).where(STATE.c.id == 1)).first())
 
 
-def write_state(session: Session, state: LogState) -> None:
-    session.execute(
-        update(STATE)
-        .where(STATE.c.id == 1)
-        .values(
-            tree_size=state.tree_size,
-            frontier=b"".join(state.frontier),
-            head_size=state.head_size,
-            head_timestamp_ms=state.head_timestamp_ms,
-        )
+def write_state(conn: Connection, state: LogState) -> None:
+    conn.execute(
+        _WRITE_STATE,
+        {
+            "new_size": state.tree_size,
+            "new_frontier": b"".join(state.frontier),
+            "new_head_size": state.head_size,
+            "new_head_ms": state.head_timestamp_ms,
+        },
     )
 
 
 def insert_rows(
-    session: Session, entries: list[dict[str, Any]], nodes: list[dict[str, Any]]
+    conn: Connection, entries: list[dict[str, Any]], nodes: list[dict[str, Any]]
 ) -> None:
     if entries:
-        session.execute(insert(ENTRY), entries)
+        conn.execute(_INSERT_ENTRY, entries)
     if nodes:
-        session.execute(insert(NODE), nodes)
+        conn.execute(_INSERT_NODE, nodes)
 
 
-def insert_head(session: Session, head: TreeHead) -> None:
-    session.execute(
-        insert(HEAD).values(
-            tree_size=head.tree_size,
-            timestamp_ms=head.timestamp_ms,
-            root_hash=head.root_hash,
-            key_id=head.key_id,
-            signature=head.signature,
-        )
+def insert_head(conn: Connection, head: TreeHead) -> None:
+    conn.execute(
+        _INSERT_HEAD,
+        {
+            "tree_size": head.tree_size,
+            "timestamp_ms": head.timestamp_ms,
+            "root_hash": head.root_hash,
+            "key_id": head.key_id,
+            "signature": head.signature,
+        },
     )
 
 
@@ -295,4 +319,5 @@ __all__ = [
     "stray_node",
     "subtree_hashes",
     "write_state",
+    "writing",
 ]

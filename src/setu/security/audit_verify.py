@@ -252,16 +252,16 @@ def _has_member(body: bytes, member: bytes) -> bool:
 
 def _check_nothing_beyond(db: Database) -> None:
     """Under the appenders' lock (a consistent view on both backends): nothing past the end."""
-    with db.session() as session:
-        state = store.lock_state(session)
+    with store.writing(db) as conn:
+        state = store.lock_state(conn)
         size = state.tree_size
-        stray_entry = session.execute(
+        stray_entry = conn.execute(
             select(func.min(store.ENTRY.c.leaf_index)).where(
                 or_(store.ENTRY.c.leaf_index >= size, store.ENTRY.c.leaf_index < 0)
             )
         ).scalar()
-        stray_node = store.stray_node(session, size)
-        stray_head = session.execute(
+        stray_node = store.stray_node(conn, size)
+        stray_head = conn.execute(
             select(func.min(store.HEAD.c.tree_size)).where(store.HEAD.c.tree_size > size)
         ).scalar()
     if stray_entry is not None:
