@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from setu.coop import exercises as ex
 from setu.coop import meetings as mt
-from setu.coop.api_base import ApiBase
+from setu.coop.api_base import ApiBase, key_matches
 from setu.coop.compliance import flags as compliance_flags
 from setu.coop.models import ActionStatus, ExerciseEdition, ExerciseSeries, Meeting
 from setu.coop.records import record
 from setu.db.base import Classification, parse_enum
-from setu.errors import NotFoundError
+from setu.errors import NotFoundError, ValidationError
 
 
 class RecordsApi(ApiBase):
@@ -37,7 +37,7 @@ class RecordsApi(ApiBase):
         engagement_id: int | None = None,
         classification: str = "UNCLASSIFIED",
     ) -> dict[str, Any]:
-        with self._session() as s:
+        with self._writing() as s:
             meeting = mt.record_meeting(
                 s,
                 self._mechanism(s, mechanism),
@@ -75,7 +75,7 @@ class RecordsApi(ApiBase):
         due_on: date,
         outcome_id: int | None = None,
     ) -> dict[str, Any]:
-        with self._session() as s:
+        with self._writing() as s:
             meeting = mt.get_meeting(s, meeting_id)
             item = mt.add_action_item(
                 s,
@@ -96,7 +96,7 @@ class RecordsApi(ApiBase):
         owner: str | None = None,
         due_on: date | None = None,
     ) -> dict[str, Any]:
-        with self._session() as s:
+        with self._writing() as s:
             item = mt.get_action_item(s, item_id)
             mt.update_action_item(item, status=status, owner=owner, due_on=due_on, now=self.now())
             return mt.action_view(item, self.today())
@@ -144,7 +144,14 @@ class RecordsApi(ApiBase):
 
     # -- exercises ------------------------------------------------------------------------
     def _series(self, s: Session, key: str) -> ExerciseSeries:
-        row = s.scalars(select(ExerciseSeries).where(ExerciseSeries.key == key)).one_or_none()
+        try:
+            match = key_matches(ExerciseSeries.key, key, "exercise series key")
+        except ValidationError:
+            match = None  # not a key at all: not found
+        row = None
+        if match is not None:
+            query = select(ExerciseSeries).where(match).order_by(ExerciseSeries.id)
+            row = s.scalars(query).first()
         if row is None:
             raise NotFoundError(
                 f"no exercise series {key!r}; list them with `setu coop exercises series`"
@@ -171,7 +178,7 @@ class RecordsApi(ApiBase):
         engagement_id: int | None = None,
         classification: str = "UNCLASSIFIED",
     ) -> dict[str, Any]:
-        with self._session() as s:
+        with self._writing() as s:
             edition = ex.create_edition(
                 s,
                 self._series(s, series),
@@ -199,7 +206,7 @@ class RecordsApi(ApiBase):
         return row
 
     def add_unit(self, edition_id: int, *, country: str, service: str, unit: str) -> dict[str, Any]:
-        with self._session() as s:
+        with self._writing() as s:
             edition = self._edition(s, edition_id)
             ex.add_unit(edition, country=country, service=service, unit=unit)
             s.flush()

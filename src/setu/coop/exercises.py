@@ -25,7 +25,10 @@ _AREA_TYPES = {"Polygon", "MultiPolygon", "Point", "LineString", "MultiPoint", "
 
 def validate_area(area: dict[str, Any] | str) -> dict[str, Any]:
     """A valid GeoJSON geometry (or a Feature's geometry) in WGS84 lon/lat, as a new dict."""
-    data = json.loads(area) if isinstance(area, str) else area
+    try:
+        data = json.loads(area) if isinstance(area, str) else area
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError(f"exercise area is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ValidationError("exercise area must be a GeoJSON object")
     if data.get("type") == "Feature":
@@ -66,14 +69,19 @@ def create_edition(
 ) -> ExerciseEdition:
     if end_on < start_on:
         raise ValidationError(f"edition end {end_on} is before its start {start_on}")
-    if not name.strip():
-        raise ValidationError("edition name is required (e.g. 'JIMEX 26')")
+    title = edition_name(name)
+    same = [e.name for e in series.editions if edition_name(e.name).casefold() == title.casefold()]
+    if same:
+        raise ValidationError(
+            f"{series.name} already has an edition {same[0]!r}, and {name!r} is the same name "
+            "(names ignore case and extra spaces); record its units on that edition instead"
+        )
     edition = ExerciseEdition(
         series_id=series.id,
-        name=name.strip(),
+        name=title,
         start_on=start_on,
         end_on=end_on,
-        host=host.upper() if host else None,
+        host=_country(host, "host") if host else None,
         area_name=area_name,
         area=validate_area(area) if area is not None else None,
         notes=notes,
@@ -88,11 +96,24 @@ def create_edition(
     return edition
 
 
+def edition_name(name: str) -> str:
+    """An edition's name with surrounding spaces removed and inner runs of spaces made one."""
+    title = " ".join(name.split())
+    if not title:
+        raise ValidationError("edition name is required (e.g. 'JIMEX 26')")
+    return title
+
+
+def _country(code: str, what: str) -> str:
+    value = code.strip().upper()
+    if len(value) != 2 or not value.isascii() or not value.isalpha():
+        raise ValidationError(f"{what} {code!r} must be an ISO 3166 alpha-2 code (IN, JP, US)")
+    return value
+
+
 def add_unit(edition: ExerciseEdition, *, country: str, service: str, unit: str) -> ExerciseUnit:
-    if len(country) != 2:
-        raise ValidationError(f"country {country!r} must be an ISO 3166 alpha-2 code (IN, JP, US)")
     row = ExerciseUnit(
-        country=country.upper(),
+        country=_country(country, "country"),
         service=service,
         unit=unit,
         classification=edition.classification,

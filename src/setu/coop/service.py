@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from setu.coop import calendar as cal
 from setu.coop import compliance as comp
 from setu.coop.actionplan import Cadence
+from setu.coop.api_base import key_matches
 from setu.coop.api_records import RecordsApi
 from setu.coop.models import (
     Agreement,
@@ -30,6 +31,7 @@ from setu.coop.models import (
 from setu.coop.records import record
 from setu.coop.seeding import SeedReport, is_seeded, seed_framework
 from setu.db.base import Classification, Party, parse_enum
+from setu.db.limits import normalise_key
 from setu.errors import NotFoundError, ValidationError
 
 _AGREEMENT_FIELDS = {
@@ -70,6 +72,29 @@ _ENUM_FIELDS: dict[str, type[Any]] = {
 }
 
 
+#: Whole-number fields and their allowed range (inclusive), with what the range means.
+_RANGES: dict[str, tuple[int, int, str]] = {
+    "term_years": (1, 100, "a term of 1 to 100 years (leave it out for no fixed term)"),
+    "preferred_month": (1, 12, "a month 1–12"),
+    "slots_per_year": (0, 12, "0–12 engagements a year"),
+    "duration_days": (1, 366, "1–366 days"),
+    "anchor_year": (1900, 2999, "a four-digit year"),
+}
+
+
+def _whole(field: str, value: Any) -> int:
+    low, high, meaning = _RANGES[field]
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationError(f"{field} {value!r} must be a whole number: {meaning}")
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ValidationError(f"{field} {value!r} must be a whole number: {meaning}") from exc
+    if not low <= number <= high:
+        raise ValidationError(f"{field} {number} is out of range: {meaning}")
+    return number
+
+
 def _coerce(field: str, value: Any, *, agreement: bool) -> Any:
     if value is None:
         return None
@@ -80,10 +105,8 @@ def _coerce(field: str, value: Any, *, agreement: bool) -> Any:
             return date.fromisoformat(value)
         except ValueError as exc:
             raise ValidationError(f"{field} {value!r} is not a date YYYY-MM-DD") from exc
-    if field == "preferred_month" and not 1 <= int(value) <= 12:
-        raise ValidationError("preferred_month must be 1–12")
-    if field == "slots_per_year" and not 0 <= int(value) <= 12:
-        raise ValidationError("slots_per_year must be 0–12")
+    if field in _RANGES:
+        return _whole(field, value)
     return value
 
 
@@ -92,8 +115,12 @@ class Cooperation(RecordsApi):
 
     # -- seed -----------------------------------------------------------------------------
     def seed(self) -> SeedReport:
-        """Add the packaged framework (agreements, Action Plan mechanisms, exercise series)."""
-        with self._session() as s:
+        """Add the packaged framework (agreements, Action Plan mechanisms, exercise series).
+
+        Idempotent, also when several processes seed at once: under the framework's write
+        lock each run adds only what the runs before it did not.
+        """
+        with self._writing() as s:
             return seed_framework(s, self.now())
 
     def ensure_seeded(self) -> SeedReport | None:
@@ -104,7 +131,13 @@ class Cooperation(RecordsApi):
 
     # -- agreements -----------------------------------------------------------------------
     def _agreement(self, s: Session, key: str) -> Agreement:
-        row = s.scalars(select(Agreement).where(Agreement.key == key)).one_or_none()
+        try:
+            match = key_matches(Agreement.key, key, "agreement key")
+        except ValidationError:
+            match = None  # not a key at all: not found
+        row = None
+        if match is not None:
+            row = s.scalars(select(Agreement).where(match).order_by(Agreement.id)).first()
         if row is None:
             raise NotFoundError(f"no agreement {key!r}; list them with `setu coop agreements list`")
         return row
@@ -144,13 +177,19 @@ class Cooperation(RecordsApi):
             raise ValidationError(f"unknown agreement fields: {', '.join(sorted(unknown))}")
         if not key.strip() or not title.strip():
             raise ValidationError("an agreement needs a key and a title")
-        with self._session() as s:
-            if s.scalars(select(Agreement).where(Agreement.key == key)).first() is not None:
-                raise ValidationError(f"agreement {key!r} exists; use update")
+        normal = normalise_key(key, "agreement key", Agreement.key)
+        values = {f: _coerce(f, v, agreement=True) for f, v in fields.items()}
+        with self._writing() as s:
+            same = s.scalars(select(Agreement).where(key_matches(Agreement.key, key, "key")))
+            existing = same.first()
+            if existing is not None:
+                raise ValidationError(
+                    f"agreement {existing.key!r} exists and {key!r} is the same key (keys ignore "
+                    "case and surrounding spaces); use `setu coop agreements update`"
+                )
             now = self.now()
-            values = {f: _coerce(f, v, agreement=True) for f, v in fields.items()}
             row = Agreement(
-                key=key,
+                key=normal,
                 title=title,
                 kind=values.pop("kind", None) or "agreement",
                 parties=values.pop("parties", None) or ["IN", "JP"],
@@ -171,17 +210,18 @@ class Cooperation(RecordsApi):
         unknown = set(fields) - _AGREEMENT_FIELDS
         if unknown:
             raise ValidationError(f"unknown agreement fields: {', '.join(sorted(unknown))}")
-        with self._session() as s:
+        values = {f: _coerce(f, v, agreement=True) for f, v in fields.items()}
+        with self._writing() as s:
             row = self._agreement(s, key)
-            for field, value in fields.items():
-                setattr(row, field, _coerce(field, value, agreement=True))
+            for field, value in values.items():
+                setattr(row, field, value)
             row.updated_at = self.now()
             return self._agreement_view(s, row)
 
     def relate(self, from_key: str, relation: str, to_key: str, note: str = "") -> dict[str, Any]:
         """Record lineage: ``from_key`` implements/supersedes/amends/builds_on ``to_key``."""
         rel = parse_enum(Relation, relation, "relation")
-        with self._session() as s:
+        with self._writing() as s:
             src, dst = self._agreement(s, from_key), self._agreement(s, to_key)
             if src.id == dst.id:
                 raise ValidationError("an agreement cannot relate to itself")
@@ -255,10 +295,11 @@ class Cooperation(RecordsApi):
         unknown = set(fields) - _MECHANISM_FIELDS
         if unknown:
             raise ValidationError(f"unknown mechanism fields: {', '.join(sorted(unknown))}")
-        with self._session() as s:
+        values = {f: _coerce(f, v, agreement=False) for f, v in fields.items()}
+        with self._writing() as s:
             row = self._mechanism(s, key)
-            for field, value in fields.items():
-                setattr(row, field, _coerce(field, value, agreement=False))
+            for field, value in values.items():
+                setattr(row, field, value)
             return self._mechanism_view(row)
 
     # -- calendar -------------------------------------------------------------------------
@@ -271,7 +312,7 @@ class Cooperation(RecordsApi):
 
     def generate_calendar(self, year: int) -> list[dict[str, Any]]:
         """Create the year's proposed engagements (idempotent); returns the new ones."""
-        with self._session() as s:
+        with self._writing() as s:
             created = cal.generate_year(s, year, now=self.now(), actor=self.actor)
             return [self._engagement_view(e) for e in created]
 
@@ -310,7 +351,7 @@ class Cooperation(RecordsApi):
     def _change(
         self, engagement_id: int, action: str, apply: Any, detail: dict[str, Any]
     ) -> dict[str, Any]:
-        with self._session() as s:
+        with self._writing() as s:
             row = self._engagement(s, engagement_id)
             cal.check_allowed(row, action)
             before = {"status": row.status.value, "start_on": row.start_on, "end_on": row.end_on}
