@@ -103,3 +103,23 @@ def test_an_area_that_is_not_json_is_a_clear_error(coop: Cooperation, area: str)
         coop.create_edition(
             "malabar", name="M 26", start_on=date(2026, 11, 1), end_on=date(2026, 11, 9), area=area
         )
+
+
+def test_area_file_that_is_not_text_or_missing_is_a_clear_error(
+    db_url: str, tmp_path, monkeypatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from setu.cli import app
+
+    monkeypatch.setenv("SETU_DATABASE_URL", db_url)
+    binary = tmp_path / "area.geojson"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    base = ["--data-dir", str(tmp_path / "d"), "coop", "exercises", "create", "--series"]
+    edition = ["malabar", "--name", "M 26", "--start", "2026-11-01", "--end", "2026-11-09"]
+    runner = CliRunner()
+    result = runner.invoke(app, [*base, *edition, "--area", str(binary)])
+    assert isinstance(result.exception, ValidationError)
+    assert "not UTF-8 text" in str(result.exception)
+    missing = runner.invoke(app, [*base, *edition, "--area", str(tmp_path / "nope.geojson")])
+    assert missing.exit_code == 2  # a usage error, not a traceback

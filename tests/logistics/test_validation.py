@@ -158,3 +158,29 @@ def test_unit_longer_than_its_column_and_nul_characters_are_refused(ledger: Acsa
     with pytest.raises(ValidationError, match="NUL"):
         _draft(ledger, [LineIn("food", "Rat\x00ions", "1", "kg", "1", "INR")])
     assert ledger.list_orders() == []
+
+
+def test_attach_reads_no_more_of_a_huge_file_than_it_needs_to_refuse_it(
+    db_url: str, tmp_path, monkeypatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from setu.cli import app
+    from setu.logistics.service import MAX_ATTACHMENT_BYTES
+
+    monkeypatch.setenv("SETU_DATABASE_URL", db_url)
+    huge = tmp_path / "scan.pdf"
+    with huge.open("wb") as handle:  # sparse: takes no disk space
+        handle.truncate(4 * MAX_ATTACHMENT_BYTES)
+    runner = CliRunner()
+    base = ["--data-dir", str(tmp_path / "d"), "acsa"]
+    line = "food|Rations|1|kg|1|INR"
+    created = runner.invoke(
+        app, [*base, "create", "--requesting", "JP", "--supplying", "IN", "--activity",
+              "bilateral_training", "--line", line, "--json"],
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    number = created.stdout.split('"number": "')[1].split('"')[0]
+    result = runner.invoke(app, [*base, "attach", number, str(huge)])
+    assert isinstance(result.exception, ValidationError)
+    assert "over 20 MiB" in str(result.exception)

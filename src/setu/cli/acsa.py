@@ -188,7 +188,11 @@ def attach(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Keep a source document (its bytes and SHA-256) with the order."""
-    order = _ledger(ctx).attach(number, filename=file.name, content=file.read_bytes(), kind=kind)
+    from setu.logistics.service import MAX_ATTACHMENT_BYTES
+
+    with file.open("rb") as handle:  # one byte over the limit is enough to refuse it
+        content = handle.read(MAX_ATTACHMENT_BYTES + 1)
+    order = _ledger(ctx).attach(number, filename=file.name, content=content, kind=kind)
     _order_out(order, as_json)
 
 

@@ -544,14 +544,20 @@ def exercises_create(
     end: str = typer.Option(..., help="YYYY-MM-DD."),
     host: str | None = typer.Option(None, help="ISO country code of the host."),
     area_name: str | None = typer.Option(None),
-    area: Path | None = typer.Option(None, help="GeoJSON file with the exercise area."),
+    area: Path | None = typer.Option(
+        None,
+        help="GeoJSON file with the exercise area.",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+    ),
     unit: list[str] | None = typer.Option(None, help="'CC|service|unit' (repeatable)."),
     engagement: int | None = typer.Option(None, help="Calendar engagement it fulfils."),
     classification: str = typer.Option("UNCLASSIFIED"),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Record an edition of an exercise series."""
-    geo = area.read_text(encoding="utf-8") if area is not None else None
+    geo = _area_text(area) if area is not None else None
     units = [_split(u, 3, "--unit") for u in unit or []]
     data = _service(ctx).create_edition(
         series,
@@ -566,6 +572,21 @@ def exercises_create(
         classification=classification,
     )
     _show(data, as_json, data["name"])
+
+
+#: Largest exercise-area file read (a detailed coastline polygon is well under this).
+MAX_AREA_BYTES = 16 * 1024 * 1024
+
+
+def _area_text(path: Path) -> str:
+    with path.open("rb") as handle:
+        data = handle.read(MAX_AREA_BYTES + 1)
+    if len(data) > MAX_AREA_BYTES:
+        raise ValidationError(f"--area {path.name} is over 16 MiB; simplify the geometry")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"--area {path.name} is not UTF-8 text (GeoJSON): {exc}") from exc
 
 
 @exercises_app.command("list")
