@@ -232,3 +232,30 @@ def test_realdata_tracktable_all_my_detectors(ais_data: Path) -> None:
         assert not any(e.event_type in (EventType.ZONE_ENTRY, EventType.ZONE_EXIT) for e in events)
     print("events fired per file:", {k: dict(v) for k, v in fired.items()})
     assert len(fired) == 3
+
+
+def interleaved(offset_s: int) -> pl.DataFrame:
+    """Ship A every 300 s; a second transmitter ~109 km east heard ``offset_s`` after three of
+    A's fixes, and A heard again ``offset_s`` after that (every switch ``offset_s`` long)."""
+    a = moving(20, step_s=300)
+    b = [(t + offset_s, lon + 1.0, lat, 0.0) for t, lon, lat, _ in a[4:7]]
+    again = [(t + 2 * offset_s, lon, lat, 0.0) for t, lon, lat, _ in a[4:7]]
+    return frame(sorted(a + b + again))
+
+
+@pytest.mark.unit
+def test_spoofing_evidence_gives_no_speed_from_fixes_a_second_apart() -> None:
+    # "up to 1000000000 kn implied": a distance divided by a step of about zero
+    [spoof] = of(run(interleaved(1)), EventType.SPOOFING)
+    assert "kn implied" not in spoof.evidence
+    assert "heard 1 s apart" in spoof.evidence
+    assert spoof.details["max_implied_speed_knots"] is None
+    assert spoof.details["min_step_s"] == 1.0
+
+
+@pytest.mark.unit
+def test_spoofing_evidence_gives_the_speed_over_steps_of_a_minute() -> None:
+    [spoof] = of(run(interleaved(60)), EventType.SPOOFING)
+    speed = spoof.details["max_implied_speed_knots"]
+    assert 3_000 < speed < 4_000  # ~109 km in 60 s
+    assert f"up to {speed:.0f} kn implied" in spoof.evidence

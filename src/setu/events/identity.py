@@ -57,6 +57,11 @@ class IdentityConfig:
     min_jump_m: float = 10_000.0
     # As the segmenter (setu.tracks.SegmentConfig.sog_factor): fast craft keep their speed.
     sog_factor: float = 1.5
+    # Shortest time between two fixes whose implied speed is reported in the evidence (setu's
+    # choice: receive times are to the second and two receivers' clocks differ by seconds; over
+    # a minute that changes the speed by under a tenth, over one second it is meaningless).
+    # Shorter steps still count as impossible jumps; the evidence gives their time apart.
+    speed_min_step_s: float = 60.0
     # Fixes a segment needs to count as a transmitter of its own (setu's choice: one or two
     # stray fixes are GNSS glitches, not a second ship).
     min_fixes: int = 3
@@ -85,6 +90,8 @@ class IdentityConfig:
     def __post_init__(self) -> None:
         if self.max_speed_knots <= 0 or self.min_jump_m < 0 or self.sog_factor <= 0:
             raise ValidationError("identity speed and jump limits must be positive")
+        if not self.speed_min_step_s > 0:
+            raise ValidationError("identity speed_min_step_s must be positive (seconds)")
         if min(self.min_fixes, self.min_switches, self.on_land_min_fixes) < 1:
             raise ValidationError("identity fix and switch counts must be at least 1")
         if self.change_min_reports < 1 or self.underway_max_fix_age_s <= 0:
@@ -217,14 +224,14 @@ class IdentityDetector:
             lon=float(row["to_lon"]), lat=float(row["to_lat"]),
             evidence=(
                 f"MMSI heard at two places at once: {row['impossible']} switches between two "
-                f"tracks up to {row['max_distance_m'] / 1000:.0f} km apart "
-                f"(up to {row['max_speed_knots']:.0f} kn implied)"
+                f"tracks up to {row['max_distance_m'] / 1000:.0f} km apart ({_pace(row, 'up to ')})"
             ),
             details={
                 "segment_ids": [row["a"], row["b"]],
                 "impossible_switches": row["impossible"],
                 "max_distance_m": row["max_distance_m"],
                 "max_implied_speed_knots": row["max_speed_knots"],
+                "min_step_s": row["min_step_s"],
                 "overlap_s": (end - start) / 1e6,
             },
             key=f"{row['a']}|{row['b']}",
@@ -237,7 +244,7 @@ class IdentityDetector:
             evidence=(
                 f"jumped {row['max_distance_m'] / 1000:.1f} km in "
                 f"{(row['to_us'] - row['from_us']) / 1e6:.0f} s "
-                f"({row['max_speed_knots']:.0f} kn implied) and continued from there"
+                f"{_speed_note(row)}and continued from there"
             ),
             details={
                 "segment_ids": [row["a"], row["b"]],
@@ -343,6 +350,8 @@ def _switches(ordered: pl.DataFrame, cfg: IdentityConfig) -> pl.DataFrame:
         speed = np.where(dt > 0, distance / np.maximum(dt, 1e-9) / KNOT_MS, np.inf)
     allowed = np.maximum(cfg.max_speed_knots, cfg.sog_factor * np.maximum(sog[prev], sog[idx]))
     impossible = (distance > cfg.min_jump_m) & (speed > allowed)
+    # a speed is reported only over a step long enough for receive-time error not to dominate
+    reported = np.where(dt >= cfg.speed_min_step_s, speed, np.nan)
     first, second = seg[prev], seg[idx]
     a = np.where(first < second, first, second)
     b = np.where(first < second, second, first)
@@ -351,8 +360,8 @@ def _switches(ordered: pl.DataFrame, cfg: IdentityConfig) -> pl.DataFrame:
             "mmsi": mmsi[idx], "a": a, "b": b, "from_seg": first,
             "from_us": t_us[prev], "to_us": t_us[idx],
             "from_lon": lon[prev], "from_lat": lat[prev], "to_lon": lon[idx], "to_lat": lat[idx],
-            "distance_m": distance, "speed_knots": np.where(np.isfinite(speed), speed, 1e9),
-            "impossible": impossible,
+            "distance_m": distance, "step_s": dt, "impossible": impossible,
+            "speed_knots": pl.Series(reported, dtype=pl.Float64, nan_to_null=True),
         }
     )  # fmt: skip
 
@@ -365,6 +374,7 @@ def _pair_summary(switches: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
         pl.len().alias("impossible"),
         pl.col("distance_m").max().alias("max_distance_m"),
         pl.col("speed_knots").max().alias("max_speed_knots"),
+        pl.col("step_s").min().alias("min_step_s"),
         pl.col("from_us").first(), pl.col("to_us").first(),
         pl.col("from_lon").first(), pl.col("from_lat").first(),
         pl.col("to_lon").first(), pl.col("to_lat").first(),
@@ -383,6 +393,21 @@ def _pair_summary(switches: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
         swapped[x] = pl.when(flip).then(pl.col(y)).otherwise(pl.col(x))
         swapped[y] = pl.when(flip).then(pl.col(x)).otherwise(pl.col(y))
     return pairs.with_columns(**swapped).sort("mmsi", "from_us")
+
+
+def _pace(row: dict[str, Any], prefix: str) -> str:
+    """The implied speed of a jump, or how far apart in time its fixes were heard when every
+    step was too short for a speed to mean anything."""
+    if row["max_speed_knots"] is None:
+        return f"heard {row['min_step_s']:.0f} s apart"
+    return f"{prefix}{row['max_speed_knots']:.0f} kn implied"
+
+
+def _speed_note(row: dict[str, Any]) -> str:
+    """``"(N kn implied) "`` for a jump with a reportable speed, else nothing (its time in
+    seconds is in the evidence already)."""
+    speed = row["max_speed_knots"]
+    return "" if speed is None else f"({speed:.0f} kn implied) "
 
 
 def _attribute_changes(statics: pl.DataFrame, name: str, min_reports: int) -> pl.DataFrame:
