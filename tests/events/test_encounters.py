@@ -1,9 +1,11 @@
-"""EncounterDetector: distance, duration, speed and port edges; spatial binning vs brute force."""
+"""EncounterDetector: distance, duration, speed and port edges; spatial binning vs brute force;
+pairing by slices of time vs pairing the whole grid at once."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from itertools import combinations
+from itertools import combinations, pairwise
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -12,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from setu.events import EncounterConfig, EncounterDetector, EventType
-from setu.events.encounters import close_pairs
+from setu.events.encounters import close_pairs, grid_points, pair_runs
 from setu.events.ports import Port, PortIndex
 from setu.tracks import Tracks, haversine_m
 
@@ -102,14 +104,14 @@ def test_same_mmsi_never_pairs_with_itself() -> None:
     assert detect(frame) == []
 
 
-grid_points = st.lists(
+random_points = st.lists(
     st.tuples(st.integers(1, 6), st.integers(0, 2), st.floats(0.0, 0.02), st.floats(60.0, 60.02)),
     max_size=40,
 )
 
 
 @settings(max_examples=60, deadline=None)
-@given(grid_points)
+@given(random_points)
 def test_spatial_binning_finds_exactly_the_brute_force_pairs(points: list) -> None:
     frame = pl.DataFrame(
         {
@@ -139,3 +141,170 @@ def test_spatial_binning_finds_exactly_the_brute_force_pairs(points: list) -> No
             lo, hi = sorted((a["mmsi"], b["mmsi"]))
             expected.add((a["t"], lo, hi))
     assert found == expected
+
+
+# -- pairing by slices of time gives the events of pairing the whole grid at once ----------------
+
+
+def all_at_once(detector: EncounterDetector, tracks: Tracks) -> list:
+    """The events of pairing the whole grid in one go (the detector before it paired by slices)."""
+    cfg = detector.config
+    grid = tracks.resample(cfg.interval_s, cfg.max_interpolation_gap_s).frame
+    return detector.report(pair_runs(close_pairs(grid, cfg.max_distance_m), cfg))
+
+
+def records(events: list) -> list[dict]:
+    return [e.to_dict() for e in sorted(events, key=lambda e: e.event_id)]
+
+
+def offset(lon: float, lat: float, east_m: float, north_m: float) -> tuple[float, float]:
+    return lon + east_m / (M_PER_DEG * np.cos(np.radians(lat))), lat + north_m / M_PER_DEG
+
+
+def follow(
+    mmsi: int,
+    route: list[tuple[float, float, float]],
+    *,
+    step_min: float = 5.0,
+    east_m: float = 0.0,
+    north_m: float = 0.0,
+    sog: float | None = None,
+) -> pl.DataFrame:
+    """Fixes every ``step_min`` along (hour, lon, lat) waypoints, shifted by a fixed offset;
+    ``sog`` reported throughout (None: not available, so tracks use the implied speed)."""
+    times, lons, lats = [], [], []
+    t = route[0][0] * 60.0
+    while t <= route[-1][0] * 60.0 + 1e-9:
+        hour = t / 60.0
+        for (h0, x0, y0), (h1, x1, y1) in pairwise(route):
+            if h0 <= hour <= h1:
+                f = 0.0 if h1 == h0 else (hour - h0) / (h1 - h0)
+                lon, lat = offset(x0 + f * (x1 - x0), y0 + f * (y1 - y0), east_m, north_m)
+                times.append(T0 + timedelta(hours=hour))
+                lons.append(lon)
+                lats.append(lat)
+                break
+        t += step_min
+    return pl.DataFrame(
+        {
+            "mmsi": [mmsi] * len(times),
+            "received_at": times,
+            "lon": lons,
+            "lat": lats,
+            "sog_knots": [sog] * len(times),
+        },
+        schema={
+            "mmsi": pl.UInt32,
+            "received_at": pl.Datetime("us", "UTC"),
+            "lon": pl.Float64,
+            "lat": pl.Float64,
+            "sog_knots": pl.Float32,
+        },
+    )
+
+
+BASE = (65.0, 12.0)
+
+
+def test_an_encounter_that_began_in_port_keeps_its_start() -> None:
+    # Why points deep inside a port cannot simply be dropped before pairing: two ships moored
+    # side by side 1 km from a port for 10 h, then sailing together 30 km out and drifting there
+    # for 12.5 h, make one run whose mean position is ~17 km out. It is an encounter from the
+    # first mooring fix; dropping the in-port points would move its start (and its id).
+    port = offset(*BASE, 0.0, -1_000.0)
+    out = offset(*BASE, 0.0, 30_000.0)
+    route = [(0.0, *BASE), (10.0, *BASE), (11.5, *out), (24.0, out[0], out[1] + 0.05)]
+    frame = pl.concat([follow(11, route), follow(22, route, east_m=300.0)])
+    detector = EncounterDetector(ports=PortIndex([Port("XXPRT", "Port", "X", *port)]))
+    tracks = Tracks.from_positions(frame)
+    events = detector.detect(tracks)
+    assert [(e.mmsis, e.start) for e in events] == [((11, 22), T0)]
+    assert records(events) == records(all_at_once(detector, tracks))
+
+
+def test_a_crowd_moored_in_port_leaves_no_candidate_runs() -> None:
+    # What used to fill memory: every pair of a crowded berth at every grid time. Such runs are
+    # dropped as soon as they end; nothing of them is rebuilt.
+    rng = np.random.default_rng(5)
+    route = [(0.0, *BASE), (8.0, *BASE)]
+    crowd = [
+        follow(100 + i, route, east_m=float(e), north_m=float(n), sog=0.0)
+        for i, (e, n) in enumerate(rng.uniform(-600.0, 600.0, (40, 2)))
+    ]
+    detector = EncounterDetector(
+        ports=PortIndex([Port("XXPRT", "Port", "X", *BASE)]), points_per_chunk=500
+    )
+    grid = Tracks.from_positions(pl.concat(crowd)).resample(600.0, 3600.0).frame
+    assert close_pairs(grid, 500.0).height > 5_000
+    assert detector._candidates(grid_points(grid)).height == 0
+    assert detector.detect_grid(grid) == []
+
+
+@st.composite
+def near_a_port(draw: st.DrawFn) -> tuple[pl.DataFrame, PortIndex, int]:
+    """Small groups of vessels moving together near a port: moored, leaving, drifting, at
+    reported or implied speeds, the port between 0 and 16 km from where they start."""
+    km = st.floats(-12_000.0, 12_000.0)
+    hour = 0.0
+    route = [(0.0, *BASE)]
+    for _ in range(draw(st.integers(1, 4))):
+        hour += draw(st.floats(0.3, 4.0))
+        route.append((hour, *offset(*BASE, draw(km), draw(km))))
+    vessels = []
+    for k in range(draw(st.integers(2, 5))):
+        lo, hi = sorted(draw(st.tuples(st.integers(0, len(route) - 1), st.integers(0, 9))))
+        part = route[lo : max(hi, lo + 1) + 1] if lo + 1 < len(route) else route[-2:]
+        vessels.append(
+            follow(
+                10 + k,
+                part,
+                step_min=draw(st.sampled_from([3.0, 5.0, 10.0, 20.0])),
+                east_m=draw(st.floats(-350.0, 350.0)),
+                north_m=draw(st.floats(-350.0, 350.0)),
+                sog=draw(st.sampled_from([None, 0.0, 1.0, 1.99, 2.0, 3.0])),
+            )
+        )
+    distance = draw(st.floats(0.0, 16_000.0))
+    bearing = draw(st.floats(0.0, 2 * np.pi))
+    port = offset(*BASE, distance * np.sin(bearing), distance * np.cos(bearing))
+    ports = PortIndex([Port("XXPRT", "Port", "X", *port)])
+    return pl.concat(vessels), ports, draw(st.integers(1, 40))
+
+
+@settings(max_examples=60, deadline=None)
+@given(near_a_port())
+def test_pairing_by_slices_finds_exactly_the_events_of_pairing_at_once(
+    case: tuple[pl.DataFrame, PortIndex, int],
+) -> None:
+    frame, ports, points_per_chunk = case
+    tracks = Tracks.from_positions(frame)
+    sliced = EncounterDetector(ports=ports, points_per_chunk=points_per_chunk)
+    assert records(sliced.detect(tracks)) == records(all_at_once(sliced, tracks))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    ("scenario", "scale"),
+    [
+        ("demo", 1.0),
+        ("dark-rendezvous", 1.0),
+        ("loiterer", 1.0),
+        ("mmsi-spoofing", 1.0),
+        ("hra-crossing", 1.0),
+        ("quiet-arabian-sea", 1.0),
+        ("large", 0.02),
+    ],
+)
+def test_every_scenario_gives_the_events_of_pairing_at_once(
+    scenario: str, scale: float, seed: int, tmp_path: Path
+) -> None:
+    from setu.ingest import MemorySink, ingest, sources_for
+    from setu.sim import simulate
+
+    nmea, _truth = simulate(scenario, seed=seed, scale=scale).write(tmp_path / "feed.nmea")
+    sink = MemorySink()
+    ingest(sources_for(paths=[str(nmea)]), sink)
+    tracks = Tracks.from_positions(sink.table("positions"))
+    detector = EncounterDetector(points_per_chunk=2_000)
+    assert records(detector.detect(tracks)) == records(all_at_once(detector, tracks))
