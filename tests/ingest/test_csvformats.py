@@ -179,3 +179,38 @@ def test_virginia_beach_track_span(ais_data: Path) -> None:
 def test_aisdb_decoded_csv_is_refused_clearly(ais_data: Path) -> None:
     with pytest.raises(SourceError, match="unknown CSV layout"):
         sources_for(paths=[str(ais_data / "aisdb" / "test_data_20210701.csv")])
+
+
+ROW = "366000001,2024-03-01T12:00:00,10.0,20.0,1,2,3,,,,,,,,,,A"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("chunk_bytes", [len(NOAA_HEADER) + 1, len(NOAA_HEADER) + 2, 10])
+def test_csv_header_ending_where_the_first_block_ends_still_reads_the_rows(
+    chunk_bytes: int,
+) -> None:
+    """Regression (found by the fuzz test): when the header line filled the first block exactly,
+    the rest of the file was never read; with blocks shorter than the header, the CSV was not
+    recognised and every row became a reject."""
+    data = f"{NOAA_HEADER}\r\n{ROW}\n{ROW.replace('366000001', '366000002')}\n".encode()
+    summary = ingest([StdinSource(io.BytesIO(data))], MemorySink(), chunk_bytes=chunk_bytes)
+    assert summary.accepted["positions"] == 2 and summary.lines == 3 and summary.balanced
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    "stray", ['366000009,"open,10.0', '366000009,a"b,10.0', '366000009,"b"c,10.0']
+)
+def test_row_with_a_stray_quote_is_a_bad_row_not_a_crash(stray: str) -> None:
+    """Regression (found by the fuzz test): a stray quote made Polars raise and the ingest crash."""
+    row = stray + ",20.0,1,2,3,,,,,,,,,,A"
+    chunk = _parse(NOAA_HEADER, [ROW, row, ROW.replace("366000001", "366000002")])
+    assert chunk.accepted_rows == 2 and chunk.rejected_rows == 1
+    assert chunk.rejects.to_pylist()[0]["raw"] == row
+    assert chunk.rejects.to_pylist()[0]["reason"] == "bad_csv_row"
+
+
+@pytest.mark.unit
+def test_header_candidate_longer_than_the_limit_is_not_a_header() -> None:
+    assert detect_layout(("MMSI,BaseDateTime,LAT,LON," + "x" * 200_000).encode()) is None
+    assert detect_layout(b"MMSI,BaseDateTime,LAT,LON\r,x") is None  # a break inside: not a line

@@ -41,7 +41,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from setu.ais._frame_fields import REASON_BY_CODE, TALKER_CODES, TIME_OUT_OF_RANGE
+from setu.ais._frame_fields import REASON_BY_CODE, TALKER_CODES
 from setu.ais._frame_gather import copy_ranges
 from setu.ais._frame_scan import (
     C_AIS,
@@ -101,9 +101,10 @@ __all__ = [
 ]
 
 
-#: The widest receive-time window: every time that can be stored (years 1 to 9999). Times written
-#: in a line that cannot be stored (a year past 9999, seconds too large for µs) are outside it.
-ANY_TIME: tuple[int, int] = (NO_TIME + 1, TIME_OUT_OF_RANGE - 1)
+#: The widest receive-time window: every time a timestamp (and Python's datetime) can hold, from
+#: 0001-01-01 to 9999-12-31T23:59:59.999999. Times written in a line that cannot be held (the
+#: year 10000 or later, seconds too large for µs: TIME_OUT_OF_RANGE) are outside it.
+ANY_TIME: tuple[int, int] = (-62_135_596_800_000_000, 253_402_300_799_999_999)
 
 
 def count_lines(data: bytes) -> int:

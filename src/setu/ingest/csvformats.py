@@ -282,7 +282,10 @@ def _field_counts(lines: _Lines) -> np.ndarray:
     quotes = np.concatenate([[0], np.cumsum(lines.data == 0x22)])
     quoted = np.flatnonzero(quotes[lines.ends] > quotes[lines.starts])
     for i in quoted.tolist():
-        counts[i] = len(next(csv.reader([lines.text(i)]), []))
+        try:
+            counts[i] = len(next(csv.reader([lines.text(i)]), []))
+        except csv.Error:  # a field over the csv module's limit: the row is refused
+            counts[i] = -1
     return counts
 
 
@@ -307,8 +310,9 @@ def parse_csv(
     too_long = lengths > max_line_bytes
     wrong_count = ~blank & ~too_long & (_field_counts(lines) != len(columns))
     good = ~blank & ~too_long & ~wrong_count
-    idx = np.flatnonzero(good)
-    frame = _read_rows(lines, idx, columns)
+    frame, unreadable = _read_rows(lines, np.flatnonzero(good), columns)
+    wrong_count[unreadable] = True
+    idx = np.flatnonzero(good & ~wrong_count)
     values = _canonical(layout, columns, frame)
     hashes = _fnv1a(lines.data, lines.starts[idx], lines.ends[idx])
     values = values.with_columns(
@@ -349,7 +353,26 @@ def _outside(values: pl.DataFrame, time_window: tuple[int, int] | None) -> np.nd
     return ((t_us < lo) | (t_us > hi)).fill_null(False).to_numpy()
 
 
-def _read_rows(lines: _Lines, idx: np.ndarray, columns: tuple[str, ...]) -> pl.DataFrame:
+def _read_rows(
+    lines: _Lines, idx: np.ndarray, columns: tuple[str, ...]
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """The rows of the lines ``idx``, and those of ``idx`` that are not one CSV record each
+    (a stray quote, say): found by halving the lines until the culprits are alone."""
+    try:
+        frame = _read_lines(lines, idx, columns)
+        if frame.height == len(idx):
+            return frame, np.zeros(0, np.int64)
+    except pl.exceptions.PolarsError:
+        pass
+    if len(idx) <= 1:
+        return _read_lines(lines, idx[:0], columns), idx
+    mid = len(idx) // 2
+    head, bad_head = _read_rows(lines, idx[:mid], columns)
+    tail, bad_tail = _read_rows(lines, idx[mid:], columns)
+    return pl.concat([head, tail]), np.concatenate([bad_head, bad_tail])
+
+
+def _read_lines(lines: _Lines, idx: np.ndarray, columns: tuple[str, ...]) -> pl.DataFrame:
     names = [f"c{i}" for i in range(len(columns))]
     if not len(idx):
         return pl.DataFrame({c: pl.Series([], dtype=pl.String) for c in names})

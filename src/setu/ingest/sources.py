@@ -178,13 +178,15 @@ def _line_chunks(
     """
     chunker = LineChunker(ctx.max_line_bytes, first_line_no=first_line_no)
     block, fault = first
-    while block:
+    while True:  # ``first`` may be empty (a CSV header that filled the first block exactly)
         data, line_no = chunker.feed(block)
         if data:
             yield Chunk(data, line_no, position=_tell(tell))
         if ctx.stop.is_set() or fault is not None:
             break
         block, fault = _read_block(reader, ctx.chunk_bytes)
+        if not block and fault is None:
+            break
     if ctx.stop.is_set() and block and fault is None and tell is not None:
         return  # stopped mid-file: the partial last line is left for a rerun, not rejected
     data, line_no = chunker.finish()
@@ -251,7 +253,7 @@ def open_stream(
 
     Raises :class:`SourceError` when the input starts with a CSV header of an unknown layout.
     """
-    want = max(ctx.chunk_bytes, 1)
+    want = max(ctx.chunk_bytes, MAX_HEADER_BYTES + 2)  # room for a whole CSV header line
     first, fault = _read_block(reader, want)
     if first.endswith(b"\r") and fault is None and len(first) == want:
         more, fault = _read_block(reader, 1)  # a "\r\n" cut between the blocks stays whole
