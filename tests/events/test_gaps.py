@@ -131,3 +131,21 @@ def test_real_shore_distance_separates_open_sea_from_harbour(
     assert GapDetector(shore=shore).detect(Tracks.from_positions(harbour)) == []
     sea = fixes(6, every(0, 60) + every(15 * 60, 16 * 60), 64.0, 14.0)
     assert len(GapDetector(shore=shore).detect(Tracks.from_positions(sea))) == 1
+
+
+def test_end_of_data_is_not_moved_by_a_fix_hours_ahead() -> None:
+    """Regression: one fix stamped 20 h after the rest, from an unrelated MMSI, moved the end of
+    the data and opened a false gap for every vessel silent since (issue 12)."""
+    lon, lat = MID_ARABIAN_SEA
+    quiet = [fixes(10 + k, every(0, 6 * 60), lon + k, lat) for k in range(3)]
+    early = fixes(20, every(0, 60), lon, lat + 1)  # silent for the last 5 h: no gap yet
+    assert detect(pl.concat([*quiet, early])) == []
+    one_fix = fixes(99, [6 * 60 + 20 * 60], lon, lat - 1)
+    assert detect(pl.concat([*quiet, early, one_fix])) == []
+    # a transmitter whose clock runs 20 h ahead, heard for an hour: alone, it does not count
+    ahead = fixes(98, every(26 * 60, 27 * 60), lon, lat - 2)
+    assert detect(pl.concat([*quiet, early, ahead])) == []
+    # heard from two vessels, the stretch is real: vessel 20 has been silent for 26 h
+    other = fixes(97, every(26 * 60, 27 * 60), lon, lat - 3)
+    events = detect(pl.concat([*quiet, early, ahead, other]))
+    assert {e.mmsis for e in events} >= {(20,)}

@@ -64,3 +64,17 @@ def test_whole_data_directory(ais_data: Path) -> None:
     assert "unknown CSV layout" in skipped[str(ais_data / "aisdb" / "test_data_20210701.csv")]
     assert str(ais_data / "libais" / "LICENSE") in skipped
     assert summary.files_read == len(source.files) >= 40
+
+
+def test_assume_time_does_not_split_pghp_timed_groups_on_the_dma_sample(ais_data: Path) -> None:
+    """Regression: with --assume-time the DMA sample (with $PGHP times) gave 61 statics instead of
+    130, the rest lost as group_expired and orphan_fragment rejects."""
+    from datetime import UTC, datetime
+
+    path = ais_data / "dma" / "AisAbnormal" / "ais-sample.txt"
+    plain = ingest(sources_for(paths=[str(path)]), MemorySink())
+    assumed = ingest(
+        sources_for(paths=[str(path)]), MemorySink(), assume_time=datetime(2024, 1, 1, tzinfo=UTC)
+    )
+    assert plain.accepted["statics"] == assumed.accepted["statics"] == 130
+    assert dict(assumed.rejected) == dict(plain.rejected) == {"not_ais": 973}
