@@ -28,8 +28,8 @@ def check_decimal(value: Decimal, what: str, precision: int, scale: int) -> Deci
     whole = precision - scale
     if abs(value) >= Decimal(10) ** whole:
         raise ValidationError(
-            f"{what} {value:.6g} is too large: at most {whole} digits are kept before the "
-            f"decimal point (below {Decimal(10) ** whole:,.0f})"
+            f"{what} is too large: it has {value.adjusted() + 1} digits before the decimal "
+            f"point and at most {whole} are kept (below {Decimal(10) ** whole:,.0f})"
         )
     if value.quantize(Decimal(1).scaleb(-scale)) != value:  # exact: |value| < 10**whole
         raise ValidationError(

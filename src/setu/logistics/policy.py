@@ -111,12 +111,12 @@ def check_minor_units(amount: Decimal, currency: str, what: str) -> Decimal:
     whole paise could ever settle.
     """
     places = minor_units(currency)
-    if amount.quantize(Decimal(1).scaleb(-places)) != amount:
-        unit = "whole units" if places == 0 else f"{places} decimal place(s)"
+    unit = Decimal(1).scaleb(-places)
+    if amount.quantize(unit) != amount:
+        kind = "whole units" if places == 0 else f"{places} decimal place(s)"
         raise ValidationError(
             f"{what} {amount} {currency} is finer than the currency's minor unit: {currency} "
-            f"amounts have {unit} (ISO 4217); give e.g. "
-            f"{quantize(amount, currency)} {currency}"
+            f"amounts have {kind} (ISO 4217); give a multiple of {unit} {currency}"
         )
     return amount
 
