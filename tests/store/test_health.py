@@ -82,6 +82,22 @@ def test_a_truncated_positions_file_leaves_other_tables_readable_and_names_itsel
         stored.sql("SELECT count(*) FROM positions")
 
 
+def test_a_read_that_meets_a_bad_page_points_to_store_check(
+    stored: MaritimeStore, make_positions: Callable[..., pa.Table]
+) -> None:
+    path = _write_multi_row_group_file(stored, make_positions(1000, 30))
+    meta = pq.ParquetFile(path).metadata.row_group(1)
+    data = bytearray(path.read_bytes())
+    for c in range(meta.num_columns):
+        column = meta.column(c)
+        start = column.data_page_offset + column.total_compressed_size // 2
+        for i in range(start, start + 16):
+            data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="setu store check"):
+        stored.sql("SELECT * FROM positions ORDER BY mmsi")
+
+
 def test_check_names_a_truncated_file(stored: MaritimeStore) -> None:
     damaged = stored.files("positions")[1]
     _truncate(damaged)

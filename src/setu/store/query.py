@@ -33,6 +33,9 @@ VIEWS = ("positions", "statics", "base_stations", "other", "rejects")
 #: Starts the message of a view over a damaged table (found again in DuckDB's error text).
 _DAMAGE_MARK = "setu store damage: "
 _PARQUET_PATH = re.compile(r"['\"]([^'\"]+\.parquet)['\"]")
+_LOOKS_DAMAGED = re.compile(
+    r"thrift|tprotocol|ttype|corrupt|magic bytes|decompress|zstd|checksum|parquet", re.IGNORECASE
+)
 _SANDBOX_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
@@ -133,17 +136,26 @@ def damage_error(exc: BaseException) -> StoreError | None:
     """The StoreError for a DuckDB error caused by a damaged stored file, else None."""
     import duckdb
 
-    text = str(exc)
+    text = " ".join(str(exc).split())
     if _DAMAGE_MARK in text:
         return StoreError(text.split(_DAMAGE_MARK, 1)[1].strip())
-    if not isinstance(exc, duckdb.IOException | duckdb.InvalidInputException):
+    # Thrift and decompression failures inside a Parquet file come as the base class
+    data_error = type(exc) is duckdb.Error or isinstance(
+        exc, duckdb.IOException | duckdb.InvalidInputException
+    )
+    if not data_error:
         return None
     found = _PARQUET_PATH.search(text)
-    if found is None:
-        return None
-    from setu.store.dataset import damaged_file_error
+    if found is not None:
+        from setu.store.dataset import damaged_file_error
 
-    return damaged_file_error(Path(found.group(1)), " ".join(text.split()))
+        return damaged_file_error(Path(found.group(1)), text)
+    if type(exc) is duckdb.Error or _LOOKS_DAMAGED.search(text):
+        return StoreError(
+            f"reading the store failed: {text}; a stored file may be damaged: run "
+            "`setu store check` to find it and `setu store repair` to quarantine it"
+        )
+    return None
 
 
 def check_read_only(query: str) -> None:
