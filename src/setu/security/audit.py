@@ -52,7 +52,7 @@ from setu.security.errors import (
     InvalidAuditEntryError,
     TreeHeadNotFoundError,
 )
-from setu.security.models_audit import KIND_LENGTH, PRINCIPAL_LENGTH
+from setu.security.models_audit import PRINCIPAL_LENGTH
 
 if TYPE_CHECKING:
     from setu.security.audit_verify import VerifyReport
@@ -488,6 +488,11 @@ class AuditLog:
         ``public_key`` defaults to the signer's."""
         from setu.security.audit_verify import verify_log
 
+        if public_key is None and self._signer is None:
+            raise AuditSignerError(
+                "no public key to check the signed tree heads with: pass the node's public key "
+                "(`setu audit verify --key FILE`) or run it where the node identity is"
+            )
         key = public_key or self._require_signer().public_key()
         return verify_log(self._db, key, progress=progress)
 
@@ -498,7 +503,7 @@ def _entry_row(
     return {
         "leaf_index": index,
         "recorded_at": now,
-        "kind": entry.kind.value[:KIND_LENGTH],
+        "kind": entry.kind.value,
         "principal": entry.principal,
         "body": body,
         "leaf_hash": leaf,

@@ -16,9 +16,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    DateTime,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -212,14 +225,27 @@ def entry_body(executor: Executor, index: int) -> bytes | None:
     return None if body is None else bytes(body)
 
 
-def entry_page(executor: Executor, start: int, end: int, limit: int) -> Sequence[Row[Any]]:
-    """Entries with ``start <= index < end`` in index order, at most ``limit``."""
-    return executor.execute(
-        select(ENTRY)
+EntryTuple = tuple[int, datetime, str, str, bytes, bytes]
+
+
+def entry_page(executor: Executor, start: int, end: int, limit: int) -> Sequence[EntryTuple]:
+    """``(index, recorded_at, kind, principal, body, leaf_hash)`` of the entries with ``start
+    <= index < end`` in index order, at most ``limit``. ``recorded_at`` is read as a plain
+    datetime (naive UTC on SQLite): verification formats it once per distinct time."""
+    query = (
+        select(
+            ENTRY.c.leaf_index,
+            type_coerce(ENTRY.c.recorded_at, DateTime(timezone=True)),
+            ENTRY.c.kind,
+            ENTRY.c.principal,
+            ENTRY.c.body,
+            ENTRY.c.leaf_hash,
+        )
         .where(ENTRY.c.leaf_index >= start, ENTRY.c.leaf_index < end)
         .order_by(ENTRY.c.leaf_index)
         .limit(limit)
-    ).all()
+    )
+    return cast(Sequence[EntryTuple], executor.execute(query).all())
 
 
 def nodes_completed_in(executor: Executor, start: int, end: int) -> dict[merkle.Piece, bytes]:

@@ -6,7 +6,7 @@
 2. every entry's bytes hash to its stored leaf hash (an edited entry), name the entry's own
    index (entries swapped or renumbered) and agree with the columns listings filter on (an
    entry hidden from ``setu audit list``);
-3. the tree is rebuilt with the frontier (:func:`setu.security.merkle.frontier_append`): every
+3. the tree is rebuilt with the frontier (:class:`setu.security.merkle.CompactRange`): every
    stored subtree root must equal the recomputed one (an entry rewritten together with its leaf
    hash is pinned to its 256-entry subtree), and at each signed tree head's size the root must
    equal the signed root;
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
@@ -88,7 +88,7 @@ def verify_log(
         with store.reading(db) as conn:
             rows = store.entry_page(conn, start, end, page_entries)
             nodes = store.nodes_completed_in(conn, start, end)
-        scan.page(rows, start, end, nodes)
+        scan.page(rows, end, nodes)
         if progress is not None:
             progress(end, state.tree_size)
     if scan.frontier != state.frontier:
@@ -138,23 +138,28 @@ class _Scan:
     failure names the narrowest range it can)."""
 
     def __init__(self, heads: Sequence[TreeHead]) -> None:
-        self.size = 0
-        self.frontier: merkle.Frontier = ()
+        self.tree = merkle.CompactRange(report_from_level=store.NODE_CACHE_MIN_LEVEL)
         self._heads = [h for h in heads if h.tree_size > 0]
+        self._next_size = self._heads[0].tree_size if self._heads else -1
         self._next_head = 0
         self._good_prefix = 0
 
+    @property
+    def size(self) -> int:
+        return self.tree.size
+
+    @property
+    def frontier(self) -> merkle.Frontier:
+        return self.tree.frontier
+
     def page(
-        self, rows: Sequence[Any], start: int, end: int, nodes: dict[merkle.Piece, bytes]
+        self, rows: Sequence[store.EntryTuple], end: int, nodes: dict[merkle.Piece, bytes]
     ) -> None:
+        tree = self.tree
         for row in rows:
-            leaf = _checked_leaf(row, self.size)
-            self.frontier, completed = merkle.frontier_append(self.frontier, self.size, leaf)
-            self.size += 1
-            for level, node_index, digest in completed:
-                if level >= store.NODE_CACHE_MIN_LEVEL:
-                    self._check_node(nodes.get((level, node_index)), (level, node_index), digest)
-            if self._next_head < len(self._heads):
+            for level, node_index, digest in tree.append(_checked_leaf(row, tree.size)):
+                self._check_node(nodes.get((level, node_index)), (level, node_index), digest)
+            if tree.size == self._next_size:
                 self._check_head()
         if self.size != end:
             raise AuditIntegrityError(
@@ -164,9 +169,7 @@ class _Scan:
 
     def _check_head(self) -> None:
         head = self._heads[self._next_head]
-        if head.tree_size != self.size:
-            return
-        if merkle.frontier_root(self.frontier) != head.root_hash:
+        if self.tree.root() != head.root_hash:
             raise AuditIntegrityError(
                 f"the entries no longer rebuild the signed tree head at size {head.tree_size}: "
                 f"an entry in [{self._good_prefix}, {head.tree_size}) was rewritten together "
@@ -175,6 +178,8 @@ class _Scan:
             )
         self._good_prefix = head.tree_size
         self._next_head += 1
+        following = self._heads[self._next_head : self._next_head + 1]
+        self._next_size = following[0].tree_size if following else -1
 
     def _check_node(self, stored: bytes | None, piece: merkle.Piece, digest: bytes) -> None:
         start, end = merkle.piece_range(piece)
@@ -196,16 +201,16 @@ class _Scan:
             self._good_prefix = max(self._good_prefix, end)
 
 
-def _checked_leaf(row: Any, expected: int) -> bytes:
-    index = int(row.leaf_index)
+def _checked_leaf(row: store.EntryTuple, expected: int) -> bytes:
+    index, recorded_at, kind, principal, body, stored_leaf = row
     if index != expected:
         raise AuditIntegrityError(
             f"entry {expected} is missing: deleted, or the entries after it renumbered",
             index=expected,
         )
-    body = bytes(row.body)
+    body = bytes(body)  # PostgreSQL hands back memoryview
     leaf = merkle.leaf_hash(body)
-    if leaf != bytes(row.leaf_hash):
+    if leaf != stored_leaf:
         raise AuditIntegrityError(
             f"entry {index} was edited: its bytes no longer hash to its leaf hash", index=index
         )
@@ -216,9 +221,9 @@ def _checked_leaf(row: Any, expected: int) -> bytes:
             index=index,
         )
     listed_ok = (
-        _has_member(body, _time_member(row.recorded_at))
-        and _has_member(body, _member("kind", row.kind))
-        and _has_member(body, _member("principal", row.principal))
+        _has_member(body, _time_member(recorded_at))
+        and _has_member(body, _member("kind", kind))
+        and _has_member(body, _member("principal", principal))
     )
     if not listed_ok:
         raise AuditIntegrityError(
@@ -231,7 +236,8 @@ def _checked_leaf(row: Any, expected: int) -> bytes:
 
 @lru_cache(maxsize=1)  # entries appended together share their time
 def _time_member(recorded_at: datetime) -> bytes:
-    return b'"time":"%s"' % rfc3339(recorded_at).encode("ascii")
+    utc = recorded_at if recorded_at.tzinfo else recorded_at.replace(tzinfo=UTC)  # SQLite: UTC
+    return b'"time":"%s"' % rfc3339(utc).encode("ascii")
 
 
 @lru_cache(maxsize=4096)

@@ -88,6 +88,42 @@ Frontier = tuple[bytes, ...]
 CompletedNode = tuple[int, int, bytes]  # (level, node_index, hash)
 
 
+class CompactRange:
+    """A frontier being extended in place: the rebuild loop of a whole log (verification)
+    appends a million leaves, so it keeps one list instead of a new tuple per leaf.
+
+    ``append`` reports the complete subtrees it closes at ``report_from_level`` and above.
+    """
+
+    __slots__ = ("_report_from_level", "size", "stack")
+
+    def __init__(self, frontier: Frontier = (), size: int = 0, report_from_level: int = 1):
+        if len(frontier) != size.bit_count():
+            raise ValueError(f"a frontier of {len(frontier)} roots cannot hold {size} leaves")
+        self.stack = list(frontier)
+        self.size = size
+        self._report_from_level = report_from_level
+
+    def append(self, leaf: bytes) -> list[CompletedNode]:
+        stack, size, sha256 = self.stack, self.size, hashlib.sha256
+        node, level, completed = leaf, 0, []
+        while (size >> level) & 1:
+            node = sha256(_NODE_PREFIX + stack.pop() + node).digest()
+            level += 1
+            if level >= self._report_from_level:
+                completed.append((level, ((size + 1) >> level) - 1, node))
+        stack.append(node)
+        self.size = size + 1
+        return completed
+
+    @property
+    def frontier(self) -> Frontier:
+        return tuple(self.stack)
+
+    def root(self) -> bytes:
+        return frontier_root(self.stack)
+
+
 def frontier_append(
     frontier: Frontier, size: int, leaf: bytes
 ) -> tuple[Frontier, list[CompletedNode]]:
@@ -96,20 +132,12 @@ def frontier_append(
     Returns the new frontier and the complete subtrees (level ≥ 1) that the append closed,
     as ``(level, node_index, hash)``. Costs one hash per trailing set bit of ``size``.
     """
-    stack = list(frontier)
-    node = leaf
-    level = 0
-    completed: list[CompletedNode] = []
-    new_size = size + 1
-    while (size >> level) & 1:
-        node = node_hash(stack.pop(), node)
-        level += 1
-        completed.append((level, (new_size >> level) - 1, node))
-    stack.append(node)
-    return tuple(stack), completed
+    grown = CompactRange(frontier, size)
+    completed = grown.append(leaf)
+    return grown.frontier, completed
 
 
-def frontier_root(frontier: Frontier) -> bytes:
+def frontier_root(frontier: Sequence[bytes]) -> bytes:
     """The tree hash from a frontier: its roots folded from the right."""
     if not frontier:
         return EMPTY_ROOT
@@ -306,6 +334,7 @@ def verify_consistency(
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE_BYTES",
+    "CompactRange",
     "CompletedNode",
     "Frontier",
     "Piece",
