@@ -129,6 +129,12 @@ def test_malformed_entries_are_refused(changes: dict[str, Any], message: str) ->
         entry(**changes)
 
 
+def test_every_kind_fits_its_column() -> None:
+    from setu.security.models_audit import KIND_LENGTH
+
+    assert max(len(kind.value) for kind in EntryKind) <= KIND_LENGTH
+
+
 def test_a_naive_clock_is_refused(db: Database) -> None:
     log = AuditLog(db, KEY, lambda: datetime(2026, 3, 1))  # noqa: DTZ001 - the point of the test
     with pytest.raises(ValidationError, match="naive"):

@@ -154,6 +154,18 @@ def test_frontier_appends_give_every_root_and_every_complete_subtree() -> None:
             assert digest == merkle.root(hashes[start:end])
 
 
+def test_a_compact_range_reports_only_the_levels_asked_for() -> None:
+    hashes = leaves(1024)
+    tree = merkle.CompactRange(report_from_level=8)
+    reported = [node for leaf in hashes for node in tree.append(leaf)]
+    assert [(level, index) for level, index, _ in reported] == [
+        (8, 0), (8, 1), (9, 0), (8, 2), (8, 3), (9, 1), (10, 0)
+    ]  # fmt: skip
+    assert tree.root() == merkle.root(hashes) and tree.size == 1024
+    with pytest.raises(ValueError, match="cannot hold"):
+        merkle.CompactRange(tree.frontier, 1000)
+
+
 def test_frontier_of_empty_tree_is_the_empty_root() -> None:
     assert merkle.frontier_root(()) == merkle.EMPTY_ROOT
 
