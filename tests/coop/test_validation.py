@@ -123,3 +123,14 @@ def test_area_file_that_is_not_text_or_missing_is_a_clear_error(
     assert "not UTF-8 text" in str(result.exception)
     missing = runner.invoke(app, [*base, *edition, "--area", str(tmp_path / "nope.geojson")])
     assert missing.exit_code == 2  # a usage error, not a traceback
+
+
+@pytest.mark.parametrize("row_id", [2**31, 10**20, 0, -1])
+def test_ids_no_row_can_have_are_not_found(coop: Cooperation, row_id: int) -> None:
+    # Regression: an id beyond 64 bits raised OverflowError from the SQLite driver.
+    lookups = (coop.get_engagement, coop.get_meeting, coop.get_edition)
+    for lookup in lookups:
+        with pytest.raises(NotFoundError):
+            lookup(row_id)
+    with pytest.raises(NotFoundError):
+        coop.update_action_item(row_id, status="done")

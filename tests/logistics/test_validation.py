@@ -184,3 +184,12 @@ def test_attach_reads_no_more_of_a_huge_file_than_it_needs_to_refuse_it(
     result = runner.invoke(app, [*base, "attach", number, str(huge)])
     assert isinstance(result.exception, ValidationError)
     assert "over 20 MiB" in str(result.exception)
+
+
+@pytest.mark.parametrize("number", [str(2**31), "9" * 20, "0", "٣"])
+def test_order_numbers_no_row_can_have_are_not_found(ledger: AcsaLedger, number: str) -> None:
+    # Regression: `acsa show 99999999999999999999` raised OverflowError on SQLite.
+    from setu.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        ledger.get_order(number)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from setu.clock import Clock, utc_now
 from setu.coop.models import Engagement, Mechanism
 from setu.db.engine import Database
-from setu.db.limits import normalise_key
+from setu.db.limits import normalise_key, row_by_id
 from setu.errors import NotFoundError, ValidationError
 
 #: The write lock every change to the cooperation framework holds.
@@ -75,7 +75,7 @@ class ApiBase:
         return row
 
     def _engagement(self, s: Session, engagement_id: int) -> Engagement:
-        row = s.get(Engagement, engagement_id)
+        row = row_by_id(s, Engagement, engagement_id)
         if row is None:
             raise NotFoundError(
                 f"no engagement {engagement_id}; list them with `setu coop calendar list`"

@@ -15,6 +15,7 @@ from setu.coop.compliance import flags as compliance_flags
 from setu.coop.models import ActionStatus, ExerciseEdition, ExerciseSeries, Meeting
 from setu.coop.records import record
 from setu.db.base import Classification, parse_enum
+from setu.db.limits import row_by_id
 from setu.errors import NotFoundError, ValidationError
 
 
@@ -198,7 +199,7 @@ class RecordsApi(ApiBase):
             return ex.edition_view(edition)
 
     def _edition(self, s: Session, edition_id: int) -> ExerciseEdition:
-        row = s.get(ExerciseEdition, edition_id)
+        row = row_by_id(s, ExerciseEdition, edition_id)
         if row is None:
             raise NotFoundError(
                 f"no exercise edition {edition_id}; list them with `setu coop exercises list`"

@@ -22,6 +22,7 @@ from setu.coop.models import (
 )
 from setu.coop.records import record
 from setu.db.base import Classification, Party, parse_enum
+from setu.db.limits import row_by_id
 from setu.errors import NotFoundError, StateError, ValidationError
 
 #: Action-item status changes allowed (closed items can be reopened to in_progress).
@@ -196,14 +197,14 @@ def meeting_view(meeting: Meeting, today: date) -> dict[str, Any]:
 
 
 def get_meeting(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
+    meeting = row_by_id(session, Meeting, meeting_id)
     if meeting is None:
         raise NotFoundError(f"no meeting {meeting_id}; list them with `setu coop meetings list`")
     return meeting
 
 
 def get_action_item(session: Session, item_id: int) -> ActionItem:
-    item = session.get(ActionItem, item_id)
+    item = row_by_id(session, ActionItem, item_id)
     if item is None:
         raise NotFoundError(f"no action item {item_id}; list them with `setu coop actions list`")
     return item

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from setu.db.limits import check_flush
 from setu.db.translate import SQLITE_BUSY_TIMEOUT_S, translate
-from setu.errors import ConfigError, SetuError, StoreError
+from setu.errors import ConfigError, SetuError, StoreError, ValidationError
 from setu.settings import Settings
 
 #: Execution option marking a connection whose transaction will write (SQLite: BEGIN IMMEDIATE).
@@ -132,6 +132,9 @@ class Database:
             if isinstance(original, SetuError):  # a column type refused a value
                 raise original from exc
             raise translate(exc, self.url) from exc
+        except OverflowError as exc:  # SQLite: a Python int beyond 64 bits reached the driver
+            session.rollback()
+            raise ValidationError(f"a number is too large for the database ({exc})") from exc
         except BaseException:
             session.rollback()
             raise

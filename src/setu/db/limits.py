@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, Enum, Integer, String, Text, inspect
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -34,6 +34,7 @@ from setu.db.types import Money, check_decimal
 from setu.errors import ValidationError
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+T = TypeVar("T")
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
@@ -90,6 +91,16 @@ def normalise_key(key: str, what: str, attribute: InstrumentedAttribute[Any]) ->
     return check_text(value, what, text_limit(attribute))
 
 
+def row_by_id(session: Session, model: type[T], row_id: int) -> T | None:
+    """The row of ``model`` with id ``row_id``; None also for an id no row can have (an id
+    beyond the 32-bit integer range would make SQLite raise OverflowError on the look-up)."""
+    if isinstance(row_id, bool) or not isinstance(row_id, int):
+        return None
+    if not 1 <= row_id <= INT32_MAX:
+        return None
+    return session.get(model, row_id)
+
+
 def _check_value(obj: Any, key: str, column_type: Any, value: Any) -> None:
     what = f"{type(obj).__name__} {key}"
     if isinstance(column_type, Money):
@@ -138,5 +149,6 @@ __all__ = [
     "check_text",
     "money_limits",
     "normalise_key",
+    "row_by_id",
     "text_limit",
 ]

@@ -23,6 +23,7 @@ from setu.clock import Clock, utc_now
 from setu.db.base import Classification, Party, parse_enum
 from setu.db.counters import next_value
 from setu.db.engine import Database
+from setu.db.limits import row_by_id
 from setu.db.records import record
 from setu.errors import IntegrityError, NotFoundError, StateError, ValidationError
 from setu.logistics import ledger
@@ -157,10 +158,10 @@ class AcsaLedger:
             yield session
 
     def _order(self, s: Session, number: str) -> AcsaOrder:
-        query = select(AcsaOrder).where(AcsaOrder.number == number)
-        if number.isdigit():
-            query = select(AcsaOrder).where(AcsaOrder.id == int(number))
-        row = s.scalars(query).one_or_none()
+        if number.isascii() and number.isdigit():
+            row = row_by_id(s, AcsaOrder, int(number))
+        else:
+            row = s.scalars(select(AcsaOrder).where(AcsaOrder.number == number)).one_or_none()
         if row is None:
             raise NotFoundError(f"no ACSA order {number!r}; list them with `setu acsa list`")
         return row
