@@ -134,3 +134,19 @@ def test_ids_no_row_can_have_are_not_found(coop: Cooperation, row_id: int) -> No
             lookup(row_id)
     with pytest.raises(NotFoundError):
         coop.update_action_item(row_id, status="done")
+
+
+@pytest.mark.parametrize("year", [0, 99999, 10**20])
+def test_years_out_of_range_are_a_clear_error(coop: Cooperation, year: int) -> None:
+    # Regression: `coop compliance --year 0` raised ValueError from datetime.date.
+    calls = (
+        lambda: coop.compliance(year),
+        lambda: coop.flags(year),
+        lambda: coop.list_engagements(year=year),
+        lambda: coop.export_ical(year=year),
+        lambda: coop.list_editions(year=year),
+        lambda: coop.generate_calendar(year),
+    )
+    for call in calls:
+        with pytest.raises(ValidationError, match="four-digit year"):
+            call()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from setu.coop import exercises as ex
 from setu.coop import meetings as mt
 from setu.coop.api_base import ApiBase, key_matches
+from setu.coop.calendar import check_year
 from setu.coop.compliance import flags as compliance_flags
 from setu.coop.models import ActionStatus, ExerciseEdition, ExerciseSeries, Meeting
 from setu.coop.records import record
@@ -216,6 +217,8 @@ class RecordsApi(ApiBase):
     def list_editions(
         self, *, series: str | None = None, year: int | None = None
     ) -> list[dict[str, Any]]:
+        if year is not None:
+            check_year(year)
         with self._session() as s:
             query = select(ExerciseEdition).order_by(ExerciseEdition.start_on)
             if series is not None:

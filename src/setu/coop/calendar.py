@@ -98,10 +98,16 @@ def log_change(
     )
 
 
+def check_year(year: int) -> int:
+    """``year`` when it is a calendar year setu plans for (1901–2999); ValidationError else."""
+    if isinstance(year, bool) or not isinstance(year, int) or not 1900 < year < 3000:
+        raise ValidationError(f"year {year} is out of range; give a four-digit year")
+    return year
+
+
 def generate_year(session: Session, year: int, *, now: datetime, actor: str) -> list[Engagement]:
     """Create the missing proposed slots of ``year`` for every scheduled mechanism."""
-    if not 1900 < year < 3000:
-        raise ValidationError(f"year {year} is out of range; give a four-digit year")
+    check_year(year)
     mechanisms = session.scalars(
         select(Mechanism).where(Mechanism.slots_per_year > 0).order_by(Mechanism.position)
     ).all()

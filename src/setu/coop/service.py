@@ -327,7 +327,7 @@ class Cooperation(RecordsApi):
     ) -> list[Engagement]:
         query = select(Engagement).order_by(Engagement.start_on, Engagement.id)
         if year is not None:
-            query = query.where(Engagement.year == year)
+            query = query.where(Engagement.year == cal.check_year(year))
         if mechanism is not None:
             query = query.where(Engagement.mechanism_id == self._mechanism(s, mechanism).id)
         if status is not None:
@@ -440,9 +440,11 @@ class Cooperation(RecordsApi):
 
     # -- compliance -----------------------------------------------------------------------
     def compliance(self, year: int) -> list[dict[str, Any]]:
+        cal.check_year(year)
         with self._session() as s:
             return [r.as_dict() for r in comp.compliance(s, year, self.today())]
 
     def flags(self, year: int) -> list[dict[str, Any]]:
+        cal.check_year(year)
         with self._session() as s:
             return [f.as_dict() for f in comp.flags(s, year, self.today())]
