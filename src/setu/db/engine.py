@@ -132,9 +132,9 @@ class Database:
             if isinstance(original, SetuError):  # a column type refused a value
                 raise original from exc
             raise translate(exc, self.url) from exc
-        except OverflowError as exc:  # SQLite: a Python int beyond 64 bits reached the driver
+        except OverflowError as exc:  # an int beyond 64 bits for SQLite, a date past 9999
             session.rollback()
-            raise ValidationError(f"a number is too large for the database ({exc})") from exc
+            raise ValidationError(f"a value is out of range ({exc}); nothing was saved") from exc
         except BaseException:
             session.rollback()
             raise
