@@ -6,8 +6,11 @@ or ammunition, settlement deadlines), the order state machine (:mod:`setu.logist
 the hash-chained ledger with its balances and integrity check (:mod:`setu.logistics.ledger`)
 and the Python API, :class:`AcsaLedger`.
 
-May import :mod:`setu.db`, :mod:`setu.errors`, :mod:`setu.clock`
-and SQLAlchemy. It does not import the CLI or any web code.
+May import :mod:`setu.db`, :mod:`setu.errors`, :mod:`setu.clock`, SQLAlchemy and ``iso4217``
+(ISO's currency list). It does not import the CLI or any web code.
+
+Every change holds the ledger's write lock (:meth:`AcsaLedger._writing`), so concurrent
+processes never share an order number, lose a balance update or over-settle an order.
 """
 
 from __future__ import annotations
