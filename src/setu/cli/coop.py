@@ -557,7 +557,9 @@ def exercises_create(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Record an edition of an exercise series."""
-    geo = _area_text(area) if area is not None else None
+    from setu.coop.exercises import read_area
+
+    geo = read_area(area) if area is not None else None
     units = [_split(u, 3, "--unit") for u in unit or []]
     data = _service(ctx).create_edition(
         series,
@@ -572,21 +574,6 @@ def exercises_create(
         classification=classification,
     )
     _show(data, as_json, data["name"])
-
-
-#: Largest exercise-area file read (a detailed coastline polygon is well under this).
-MAX_AREA_BYTES = 16 * 1024 * 1024
-
-
-def _area_text(path: Path) -> str:
-    with path.open("rb") as handle:
-        data = handle.read(MAX_AREA_BYTES + 1)
-    if len(data) > MAX_AREA_BYTES:
-        raise ValidationError(f"--area {path.name} is over 16 MiB; simplify the geometry")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(f"--area {path.name} is not UTF-8 text (GeoJSON): {exc}") from exc
 
 
 @exercises_app.command("list")

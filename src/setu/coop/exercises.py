@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from shapely.geometry import shape
@@ -21,6 +22,22 @@ from setu.db.base import Classification
 from setu.errors import ValidationError
 
 _AREA_TYPES = {"Polygon", "MultiPolygon", "Point", "LineString", "MultiPoint", "MultiLineString"}
+
+
+#: Largest exercise-area file read (a detailed coastline polygon is well under this).
+MAX_AREA_BYTES = 16 * 1024 * 1024
+
+
+def read_area(path: Path) -> str:
+    """The text of a GeoJSON file, read no further than needed to refuse one over the limit."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_AREA_BYTES + 1)
+    if len(data) > MAX_AREA_BYTES:
+        raise ValidationError(f"area file {path.name} is over 16 MiB; simplify the geometry")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"area file {path.name} is not UTF-8 text (GeoJSON): {exc}") from exc
 
 
 def validate_area(area: dict[str, Any] | str) -> dict[str, Any]:
