@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from setu.events import EncounterConfig, EncounterDetector, EventType
-from setu.events.encounters import close_pairs, grid_points, pair_runs
+from setu.events.encounters import close_pair_keys, close_pairs, grid_points, pair_runs
 from setu.events.ports import Port, PortIndex
 from setu.tracks import Tracks, haversine_m
 
@@ -308,3 +308,30 @@ def test_every_scenario_gives_the_events_of_pairing_at_once(
     tracks = Tracks.from_positions(sink.table("positions"))
     detector = EncounterDetector(points_per_chunk=2_000)
     assert records(detector.detect(tracks)) == records(all_at_once(detector, tracks))
+
+
+@settings(max_examples=40, deadline=None)
+@given(random_points, st.integers(1, 12))
+def test_pair_keys_by_slices_are_the_distinct_pairs_of_close_pairs(
+    points: list, points_per_chunk: int
+) -> None:
+    frame = pl.DataFrame(
+        {
+            "mmsi": [p[0] for p in points],
+            "received_at": [T0 + timedelta(minutes=10 * p[1]) for p in points],
+            "lon": [p[2] for p in points],
+            "lat": [p[3] for p in points],
+            "speed_knots": [0.0] * len(points),
+        },
+        schema={
+            "mmsi": pl.UInt32,
+            "received_at": pl.Datetime("us", "UTC"),
+            "lon": pl.Float64,
+            "lat": pl.Float64,
+            "speed_knots": pl.Float64,
+        },
+    )
+    keys = close_pair_keys(frame, 500.0, points_per_chunk)
+    expected = close_pairs(frame, 500.0).select("mmsi_a", "mmsi_b").unique()
+    assert sorted(keys.iter_rows()) == sorted(expected.iter_rows())
+    assert keys.height == keys.unique().height

@@ -166,9 +166,25 @@ def detect(
         help="Run on Dask: 'local' (one worker process per core) or a scheduler address "
         "tcp://HOST:PORT whose workers see the data directory. Default: this process.",
     ),
+    all_at_once: bool = typer.Option(
+        False,
+        "--all-at-once",
+        help="In this process, load every position at once instead of reading the store day "
+        "by day and building tracks one batch of vessels at a time (same events, more memory).",
+    ),
+    batch_positions: int = typer.Option(
+        4_000_000,
+        "--batch-positions",
+        min=1,
+        help="Positions per batch of vessels when reading day by day (lower: less memory).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Run the detectors over stored positions and store the events (re-runs add nothing)."""
+    """Run the detectors over stored positions and store the events (re-runs add nothing).
+
+    In this process the store is read day by day and tracks are built one batch of vessels at
+    a time (memory bounded by a day and a batch, not by the range); the events are the same as
+    loading everything at once or running on a cluster."""
     from setu.events.run import make_detectors
     from setu.events.shore import load_shore
     from setu.events.store import EventStore
@@ -181,7 +197,8 @@ def detect(
     with console.status(message("loading distance-to-shore grid (built once, then cached)")):
         load_shore(settings.data_dir / "cache")
     if cluster is None:
-        positions, found = _detect_here(store, chosen, mmsi, start, end, parse_bbox(bbox))
+        batch = None if all_at_once else batch_positions
+        positions, found = _detect_here(store, chosen, mmsi, start, end, parse_bbox(bbox), batch)
     else:
         positions, found = _detect_on(cluster, settings, chosen, mmsi, start, end, bbox)
     added = EventStore.open(settings).write(found)
@@ -228,9 +245,27 @@ def _detect_here(
     start: datetime | None,
     end: datetime | None,
     bbox: tuple[float, float, float, float] | None,
+    batch_positions: int | None,
 ) -> tuple[int, list[Event]]:
+    """Detection in this process: day by day in batches of vessels, or (``batch_positions``
+    None) over every position at once."""
     from setu.events.run import run_detectors
 
+    if batch_positions is not None:
+        from setu.scale.partitioned import detect_partitioned
+
+        with console.status(message("reading positions day by day")) as spinner:
+            run = detect_partitioned(
+                store,
+                chosen,
+                start=start,
+                end=end,
+                mmsi=mmsi or None,
+                bbox=bbox,
+                positions_per_batch=batch_positions,
+                progress=lambda text: spinner.update(message("{}", text)),
+            )
+        return run.positions, run.events
     positions = store.positions(mmsi=mmsi or None, bbox=bbox, start=start, end=end)
     status = message("running {} detector(s) over {} positions", len(chosen), positions.num_rows)
     with console.status(status):

@@ -351,6 +351,19 @@ def candidate_pairs(
     )
 
 
+def close_pair_keys(
+    grid: pl.DataFrame, max_distance_m: float, points_per_chunk: int = POINTS_PER_CHUNK
+) -> pl.DataFrame:
+    """The distinct vessel pairs (mmsi_a < mmsi_b) of :func:`close_pairs`, found one slice of
+    grid times at a time (memory: one slice's pairs and the distinct pairs)."""
+    points = grid_points(grid)
+    found = pl.DataFrame(schema={"mmsi_a": pl.UInt32, "mmsi_b": pl.UInt32})
+    for lo, hi in time_slices(points["t_us"].to_numpy(), points_per_chunk):
+        pairs = _pairs_of_points(points.slice(lo, hi - lo), max_distance_m)
+        found = pl.concat([found, pairs.select(_PAIR_KEY)]).unique()
+    return found
+
+
 def close_pairs(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
     """Pairs of positions of different MMSIs at the same time within ``max_distance_m``.
 

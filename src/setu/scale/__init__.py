@@ -1,7 +1,9 @@
 """Scale: the batch pipeline (store → tracks → events) on a Dask cluster, with the same events.
 
-Owns partitioning the work (:mod:`setu.scale.plan`) and running it on ``dask.distributed``
-(:mod:`setu.scale.run`). May import :mod:`setu.events`, :mod:`setu.tracks`, :mod:`setu.store`,
+Owns partitioning the work (:mod:`setu.scale.plan`), running it on ``dask.distributed``
+(:mod:`setu.scale.run`) and running the same plan step by step in one process with memory
+bounded by a day and a batch of vessels (:mod:`setu.scale.partitioned`). May import
+:mod:`setu.events`, :mod:`setu.tracks`, :mod:`setu.store`,
 :mod:`setu.errors`, Polars, PyArrow, NumPy and ``distributed``; the CLI and benchmarks import it,
 never the other way round.
 
@@ -33,18 +35,25 @@ How the work is cut, and why the union of the pieces is exactly the single-proce
    its own pairs' events.
 5. **Other detectors** (not known to be per-vessel) run in one task over all positions.
 
+The one-process run (:func:`detect_partitioned`, the default of ``setu events detect``) reads by
+day and builds tracks by batches of vessel buckets as in steps 1-3; for step 4 it needs no tiles:
+the encounter detector pairs the grid of every vessel one slice of time at a time.
+
 Events have deterministic ids (:func:`setu.events.event_id_for`); the result is de-duplicated and
 sorted exactly as :func:`setu.events.run.run_detectors` does.
 """
 
+from setu.scale.partitioned import PartitionedRun, detect_partitioned
 from setu.scale.plan import day_windows, halo_tiles, reduce_for_gaps, split_by_bucket
 from setu.scale.run import PER_VESSEL, Roles, detect_distributed, open_client
 
 __all__ = [
     "PER_VESSEL",
+    "PartitionedRun",
     "Roles",
     "day_windows",
     "detect_distributed",
+    "detect_partitioned",
     "halo_tiles",
     "open_client",
     "reduce_for_gaps",

@@ -11,12 +11,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from setu.errors import ValidationError
+from setu.errors import ConfigError, ValidationError
 from setu.tracks import EARTH_RADIUS_M
+from setu.tracks.clean import TRACK_INPUT_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Degrees of latitude per metre along a meridian on the mean-radius sphere (the distance model
 #: of :func:`setu.tracks.haversine_m`).
@@ -36,6 +41,14 @@ def bucket_expr(mmsi: pl.Expr, buckets: int) -> pl.Expr:
         raise ValidationError("the number of partitions must be at least 1")
     mixed = (mmsi.cast(pl.UInt64) * _MIX) % (1 << 32)
     return (mixed % buckets).cast(pl.Int64)
+
+
+def track_input(positions: pa.Table | pl.DataFrame) -> pl.DataFrame:
+    """Only the columns tracks read (cleaning ignores the others)."""
+    frame = positions if isinstance(positions, pl.DataFrame) else pl.from_arrow(positions)
+    if not isinstance(frame, pl.DataFrame):
+        raise ConfigError("positions must be a table")
+    return frame.select([c for c in TRACK_INPUT_COLUMNS if c in frame.columns])
 
 
 def split_by_bucket(frame: pl.DataFrame, buckets: int) -> list[pl.DataFrame]:

@@ -24,7 +24,7 @@ import polars as pl
 
 from setu.errors import ConfigError, SetuError
 from setu.events.base import Detector
-from setu.events.encounters import EncounterDetector, close_pairs
+from setu.events.encounters import EncounterDetector, close_pair_keys
 from setu.events.gaps import GapDetector
 from setu.events.model import Event
 from setu.events.run import make_detectors, run_detectors, sort_events
@@ -33,10 +33,10 @@ from setu.scale.plan import (
     halo_tiles,
     reduce_for_gaps,
     split_by_bucket,
+    track_input,
     vessels_of_pairs,
 )
 from setu.tracks import TRACK_SCHEMA, SegmentConfig, Tracks
-from setu.tracks.clean import TRACK_INPUT_COLUMNS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -145,15 +145,7 @@ def _read_day(
     buckets: int,
 ) -> list[pl.DataFrame]:
     table = store.positions(mmsi=mmsi, bbox=bbox, start=window[0], end=window[1])
-    return split_by_bucket(_track_input(table), buckets)
-
-
-def _track_input(positions: pa.Table | pl.DataFrame) -> pl.DataFrame:
-    """Only the columns tracks read (cleaning ignores the others)."""
-    frame = positions if isinstance(positions, pl.DataFrame) else pl.from_arrow(positions)
-    if not isinstance(frame, pl.DataFrame):
-        raise ConfigError("positions must be a table")
-    return frame.select([c for c in TRACK_INPUT_COLUMNS if c in frame.columns])
+    return split_by_bucket(track_input(table), buckets)
 
 
 def _concat(pieces: Sequence[pl.DataFrame]) -> pl.DataFrame:
@@ -227,7 +219,7 @@ def _candidates(pieces: Sequence[pl.DataFrame], reach_m: float) -> pl.DataFrame:
     points = _concat(pieces)
     if points.height == 0:
         return pl.DataFrame(schema={"mmsi_a": pl.UInt32, "mmsi_b": pl.UInt32})
-    return close_pairs(points, reach_m).select("mmsi_a", "mmsi_b").unique()
+    return close_pair_keys(points, reach_m)
 
 
 def _pair_split(part: VesselPart, index: int, vessels: list[set[int]]) -> list[pl.DataFrame]:
@@ -350,7 +342,7 @@ def _inputs(
             client.submit(_read_day, source, w, mmsi, bbox, buckets, pure=False) for w in windows
         ]
         return [[client.submit(operator.getitem, d, b) for d in days] for b in range(buckets)]
-    frame = _track_input(source)
+    frame = track_input(source)
     return [[f] for f in client.scatter(split_by_bucket(frame, buckets), hash=False)]
 
 
