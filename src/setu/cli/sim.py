@@ -66,6 +66,7 @@ def simulate(
         print_json(counts)
         return
     console.print(_counts_table(counts))
+    console.print(message("wrote {} and {}", counts["nmea"], counts["truth"]))
 
 
 def _counts_table(counts: dict[str, Any]) -> Table:
@@ -76,13 +77,8 @@ def _counts_table(counts: dict[str, Any]) -> Table:
     pairs += [("duplicate receptions", counts["duplicates"]), ("bytes", counts["bytes"])]
     pairs += [(f"truth: {kind}", n) for kind, n in counts["truth_records"].items()]
     rows = ((what, f"{n:,}") for what, n in pairs)
-    return data_table(
-        ["what", Col("count", "right")],
-        rows,
-        title=f"{counts['scenario']} seed {counts['seed']}",
-        caption=f"wrote {counts['nmea']} and {counts['truth']}",
-        title_justify="left",
-    )
+    title = f"{counts['scenario']} seed {counts['seed']}"
+    return data_table(["what", Col("count", "right")], rows, title=title, title_justify="left")
 
 
 def _fmt(value: float | None) -> str:
