@@ -86,9 +86,11 @@ def clean_positions(positions: pa.Table | pl.DataFrame) -> tuple[pl.DataFrame, C
     dropped: dict[str, int] = {}
 
     def _keep(df: pl.DataFrame, ok: pl.Expr, reason: str) -> pl.DataFrame:
-        kept = df.filter(ok)
-        if df.height - kept.height:
-            dropped[reason] = df.height - kept.height
+        mask = df.select(ok.fill_null(False)).to_series()
+        if mask.all():  # the usual case: no copy of the table
+            return df
+        kept = df.filter(mask)
+        dropped[reason] = df.height - kept.height
         return kept
 
     frame = _keep(
@@ -118,11 +120,23 @@ def clean_positions(positions: pa.Table | pl.DataFrame) -> tuple[pl.DataFrame, C
         .alias("heading_deg"),
     )
     frame = frame.with_row_index("_row").sort(["mmsi", "received_at", "_row"])
-    before = frame.height
-    frame = frame.unique(
-        subset=["mmsi", "received_at", "lon", "lat"], keep="first", maintain_order=True
-    )
-    if before - frame.height:
-        dropped["duplicate"] = before - frame.height
+    repeats = _repeated_rows(frame)
+    if repeats.len():
+        frame = frame.filter(~pl.col("_row").is_in(repeats.implode()))
+        dropped["duplicate"] = repeats.len()
     frame = frame.drop("_row")
     return frame, CleanReport(rows_in=rows_in, rows_out=frame.height, dropped=dropped)
+
+
+def _repeated_rows(frame: pl.DataFrame) -> pl.Series:
+    """``_row`` of every row of ``frame`` (sorted by mmsi, received_at, _row) with the same mmsi,
+    received_at, lon and lat as an earlier row. Only rows sharing their mmsi and time with a
+    neighbour can repeat one, so only those few are hashed (hashing every row of a large table
+    took more memory than the table)."""
+    same = (pl.col("mmsi") == pl.col("mmsi").shift(1)) & (
+        pl.col("received_at") == pl.col("received_at").shift(1)
+    )
+    same = same.fill_null(False)
+    shared = frame.filter(same | same.shift(-1).fill_null(False))
+    first = pl.struct("mmsi", "received_at", "lon", "lat").is_first_distinct()
+    return shared.filter(~first)["_row"]

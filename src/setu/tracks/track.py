@@ -136,10 +136,12 @@ class Tracks:
             cleaned["sog_knots"].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
             cfg,
         )
+        # each step drops its input before the next (a copy of the table fewer at the peak)
         frame = cleaned.with_columns(pl.Series("_seg", seg, dtype=pl.Int64))
+        del cleaned, seg
         frame = frame.with_columns(_segment_ids(frame)).drop("_seg")
-        frame = with_steps(frame.sort(["segment_id", "received_at"]))
-        frame = frame.with_columns(pl.lit(False).alias("interpolated"))
+        frame = frame.sort(["segment_id", "received_at"])
+        frame = with_steps(frame).with_columns(pl.lit(False).alias("interpolated"))
         return cls(_conform(frame), report, cfg)
 
     @property
