@@ -108,3 +108,21 @@ def test_require_stop_drops_visits_without_one() -> None:
     frame = path([(60, 10.0, 0.5), (60, 0.5, 10.0)])
     assert len(detect(frame)) == 1
     assert detect(frame, require_stop=True) == []
+
+
+@pytest.mark.unit
+def test_nearest_port_of_many_points_is_answered_a_slice_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Regression: one query for every fix made a GEOS point per fix (2 GB kept by the allocator
+    # at 9 million fixes); the query now goes a slice of points at a time, with the same answers.
+    import setu.events.ports as ports
+
+    rng = np.random.default_rng(3)
+    lon = PORT.lon + rng.uniform(-0.05, 0.05, 50)
+    lat = PORT.lat + rng.uniform(-0.05, 0.05, 50)
+    whole = INDEX.nearest(lon, lat, 4_000.0)
+    monkeypatch.setattr(ports, "_QUERY_POINTS", 7)
+    sliced = INDEX.nearest(lon, lat, 4_000.0)
+    assert np.array_equal(whole[0], sliced[0]) and np.array_equal(whole[1], sliced[1])
+    assert (whole[0] == 0).any() and (whole[0] == -1).any()

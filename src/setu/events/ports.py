@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 
 _M_PER_DEG_LAT = 111_132.0  # metres per degree of latitude (mean)
 
+#: Points per nearest-port query: the query makes one GEOS point per position, a few hundred
+#: bytes each that the allocator keeps after use (2 GB for every fix of 9 million positions).
+_QUERY_POINTS = 250_000
+
 
 @dataclass(frozen=True)
 class Port:
@@ -95,6 +99,14 @@ class PortIndex:
         and its great-circle distance in metres (inf if none)."""
         lon_a = np.atleast_1d(np.asarray(lon, dtype=np.float64))
         lat_a = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        if lon_a.size > _QUERY_POINTS:
+            parts = [
+                self.nearest(
+                    lon_a[i : i + _QUERY_POINTS], lat_a[i : i + _QUERY_POINTS], max_distance_m
+                )
+                for i in range(0, lon_a.size, _QUERY_POINTS)
+            ]
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         index = np.full(lon_a.shape, -1, dtype=np.int64)
         distance = np.full(lon_a.shape, np.inf)
         if self._tree is None or lon_a.size == 0:

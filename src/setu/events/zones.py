@@ -163,7 +163,7 @@ class ZoneDetector:
         lon = frame["lon"].to_numpy()
         lat = frame["lat"].to_numpy()
         t_us = frame["received_at"].dt.epoch("us").to_numpy()
-        seg_ids = frame["segment_id"].to_numpy()
+        seg_ids = frame["segment_id"]  # looked up per crossing (as an array: a str per fix)
         mmsi = frame["mmsi"].to_numpy()
         events: list[Event] = []
         for zone_index, rows in self._candidates(frame, seg):
@@ -180,7 +180,7 @@ class ZoneDetector:
                         zone,
                         entering,
                         int(mmsi[i]),
-                        str(seg_ids[i]),
+                        str(seg_ids[int(i)]),
                         t_cross,
                         x,
                         y,
