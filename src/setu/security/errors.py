@@ -126,6 +126,40 @@ class ConsentExpiredError(ConsentError):
     """A third-party release consent is past its expiry."""
 
 
+class ReleaseRequestNotFoundError(NotFoundError):
+    """No release request with that id is visible to the asking user (unknown or forbidden:
+    the same answer)."""
+
+
+class ReleaseStateError(PolicyError):
+    """A release request was already decided (released or refused)."""
+
+
+class ReleaseRuleError(PolicyError):
+    """A standing release rule is malformed (kind, level, nations, purposes, area, window)."""
+
+
+class ReleaseRuleNotFoundError(NotFoundError):
+    """No standing release rule has that id."""
+
+
+class NoticeError(PolicyError):
+    """A re-classification or compromise notice is malformed, forged, or not from the
+    originator of the objects it names."""
+
+
+class HeldItemNotFoundError(NotFoundError):
+    """No received item with that id is visible to the asking user (unknown or forbidden)."""
+
+
+class RetentionError(PolicyError):
+    """A retention period is malformed (unknown purpose, days not a positive integer)."""
+
+
+class CompromiseNotFoundError(NotFoundError):
+    """No loss or compromise notice has that id."""
+
+
 __all__ = [
     "AccessDenied",
     "AuditEntryNotFoundError",
@@ -133,22 +167,30 @@ __all__ = [
     "AuditSignerError",
     "AuthenticationError",
     "BindingError",
+    "CompromiseNotFoundError",
     "ConsentError",
     "ConsentExpiredError",
     "ConsistencyProofError",
     "EquivalenceTableError",
+    "HeldItemNotFoundError",
     "InclusionProofError",
     "InvalidAuditEntryError",
     "InvalidLabelError",
     "InvalidPrincipalError",
     "InvalidRequestError",
     "NodeIdentityError",
+    "NoticeError",
     "PartnerError",
     "PartnerNotFoundError",
     "PolicySetError",
     "PrincipalExistsError",
     "PrincipalNotFoundError",
     "ProofDocumentError",
+    "ReleaseRequestNotFoundError",
+    "ReleaseRuleError",
+    "ReleaseRuleNotFoundError",
+    "ReleaseStateError",
+    "RetentionError",
     "SignerNotOriginatorError",
     "TokenNotFoundError",
     "TreeHeadNotFoundError",
