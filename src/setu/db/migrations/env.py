@@ -10,6 +10,7 @@ import setu.db.counters
 import setu.logistics.models
 import setu.security.models_audit
 import setu.security.models_principals
+import setu.security.models_release
 from setu.db.base import Base
 
 # Importing the model modules registers their tables on Base.metadata.
@@ -19,6 +20,7 @@ MODEL_MODULES = (
     setu.logistics.models,
     setu.security.models_audit,
     setu.security.models_principals,
+    setu.security.models_release,
 )
 target_metadata = Base.metadata
 
