@@ -344,6 +344,54 @@ def test_the_gate_records_every_decision_through_the_hook(log: AuditLog) -> None
     verify_proof_document(log.prove(1), PEM)
 
 
+def test_the_gate_appends_one_calls_decisions_in_one_transaction(
+    db: Database, log: AuditLog
+) -> None:
+    from sqlalchemy import event
+
+    from setu.security.gate import Action, RequestContext, Resource, authorize
+    from setu.security.labels import Label
+    from setu.security.principals import Principal, PrincipalKind, Role
+
+    def label(level: str) -> Label:
+        return Label(
+            originator_nation="IND",
+            originator_node="ind-mumbai",
+            classification=level,
+            releasable_to=frozenset({"IND", "JPN"}),
+            purposes=frozenset({"MDA"}),
+            caveats=frozenset(),
+            created_at=T0 - timedelta(hours=1),
+        )
+
+    analyst = Principal(
+        "asha", PrincipalKind.USER, "IND", "SECRET", frozenset({"mda"}), frozenset({Role.ANALYST})
+    )
+    resources = [
+        Resource(f"track:{i}", label(level))
+        for i, level in enumerate(["UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "TOP SECRET"])
+    ]
+    commits: list[int] = []
+    event.listen(db.engine, "commit", lambda _conn: commits.append(1))
+    context = RequestContext(local_nation="IND", local_node="ind-mumbai", now=T0)
+    decisions = authorize(
+        analyst, Action.READ, resources, context=context, audit=log.decision_hook()
+    )
+    assert len(commits) == 1  # four label groups, one transaction
+    records = [r.record for r in log.entries(newest_first=False)]
+    assert [r["decision"] for r in records] == ["allow", "allow", "allow", "deny"]
+    assert decisions.allowed_ids == {"track:0", "track:1", "track:2"}
+    assert [r.index for r in log.entries(newest_first=False)] == [0, 1, 2, 3]
+
+
+def test_sqlite_runs_in_wal_mode_with_normal_sync(db: Database) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("a SQLite pragma")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
 # --- append-only guards and concurrency ----------------------------------------------------------
 
 

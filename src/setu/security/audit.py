@@ -21,7 +21,7 @@ UTF-8) carrying its own index and the log's time; the record's bytes are the Mer
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -312,10 +312,10 @@ class AuditLog:
             store.write_state(conn, grown)
         return receipts
 
-    def decision_hook(self) -> Callable[[DecisionRecord], AuditReceipt]:
-        """The ``audit`` hook for :func:`setu.security.gate.authorize`: each decision is
-        appended (and committed) before the gate returns it."""
-        return lambda record: self.append(decision_entry(record))
+    def decision_hook(self) -> DecisionHook:
+        """The ``audit`` hook for :func:`setu.security.gate.authorize`: the decisions of one
+        call are appended (and committed) in one transaction before the gate returns them."""
+        return DecisionHook(self)
 
     def sign_head(self) -> TreeHead:
         """Sign a tree head at the current size (or return the one already signed at it)."""
@@ -497,6 +497,21 @@ class AuditLog:
         return verify_log(self._db, key, progress=progress)
 
 
+@dataclass(frozen=True)
+class DecisionHook:
+    """The gate's audit hook on a log (a :class:`~setu.security.gate.BatchAuditHook`): one
+    record per call appends one entry; :meth:`many` appends a whole ``authorize`` call's
+    records in one transaction (one commit, not one per label group)."""
+
+    log: AuditLog
+
+    def __call__(self, record: DecisionRecord, /) -> AuditReceipt:
+        return self.log.append(decision_entry(record))
+
+    def many(self, records: Sequence[DecisionRecord], /) -> list[AuditReceipt]:
+        return self.log.append_many([decision_entry(r) for r in records])
+
+
 def _entry_row(
     index: int, now: datetime, entry: AuditEntry, body: bytes, leaf: bytes
 ) -> dict[str, Any]:
@@ -525,6 +540,7 @@ __all__ = [
     "AuditReceipt",
     "AuditRecord",
     "Decision",
+    "DecisionHook",
     "EntryKind",
     "canonical_bytes",
     "decision_entry",
