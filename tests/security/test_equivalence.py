@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,3 +159,84 @@ def test_setting_replaces_the_shipped_table(
         eq.rank("IND", "SECRET")
     monkeypatch.delenv(eq.TABLE_ENV)
     assert eq.rank("IND", "CONFIDENTIAL") == 2
+
+
+# --- national ladders --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("nation", "level", "expected"),
+    [
+        ("IND", "UNCLASSIFIED", 0),
+        ("IND", "RESTRICTED", 1),
+        ("IND", "CONFIDENTIAL", 2),
+        ("IND", "SECRET", 3),
+        ("IND", "TOP SECRET", 4),
+        ("JPN", "UNCLASSIFIED", 0),
+        ("JPN", "秘", 1),
+        ("JPN", "極秘", 2),
+        ("JPN", "特定秘密", 2),
+        ("JPN", "機密", 3),
+    ],
+)
+def test_national_ladders(nation: str, level: str, expected: int) -> None:
+    assert eq.national_rank(nation, level) == expected
+
+
+def test_a_national_ladder_does_not_map_across_nations() -> None:
+    assert eq.national_rank("IND", "RESTRICTED") == 1
+    with pytest.raises(UnmappedLevelError, match="no Japanese counterpart"):
+        eq.rank("IND", "RESTRICTED")  # the common ladder still refuses it
+    with pytest.raises(UnmappedLevelError, match="not a level of IND's scheme"):
+        eq.national_rank("IND", "極秘")
+    with pytest.raises(UnmappedLevelError):
+        eq.national_rank("USA", "SECRET")  # a third nation has neither
+
+
+def test_ladders_cite_their_sources() -> None:
+    ladders = eq.default_table().ladders
+    assert set(ladders) == {"IND", "JPN"}
+    assert "MHA Manual" in ladders["IND"].source and "329CO0000000149" in ladders["JPN"].source
+
+
+_TWO_ROWS = (
+    "policy = 'P'\n[nations.IND]\ngovernment = 'G'\n"
+    "[[rows]]\nrank = 0\nenglish = 'U'\nIND = ['U']\nbasis = 'V'\nsettled = true\nsource = 's'\n"
+    "[[rows]]\nrank = 2\nenglish = 'C'\nIND = ['C']\nbasis = 'V'\nsettled = true\nsource = 's'\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("ladder", "match"),
+    [
+        ("steps = [['C'], ['U']]\nbasis = 'U'\nsource = 's'\n", "unlike the rows"),
+        ("steps = [['U'], ['R']]\nbasis = 'U'\nsource = 's'\n", "lacks the mapped level 'C'"),
+        ("steps = [['U'], ['C', 'U']]\nbasis = 'U'\nsource = 's'\n", "twice"),
+        ("steps = [['U'], ['C']]\nbasis = 'U'\n", "source"),
+        ("steps = ['U', 'C']\nbasis = 'U'\nsource = 's'\n", "list of lists"),
+    ],
+)
+def test_bad_ladders_are_refused(ladder: str, match: str) -> None:
+    with pytest.raises(EquivalenceTableError, match=match):
+        eq.parse_table(tomllib.loads(_TWO_ROWS + "[ladders.IND]\n" + ladder))
+
+
+def test_a_ladder_for_an_unknown_nation_is_refused() -> None:
+    body = _TWO_ROWS + "[ladders.USA]\nsteps = [['U']]\nbasis = 'U'\nsource = 's'\n"
+    with pytest.raises(EquivalenceTableError, match=r"without \[nations\.USA\]"):
+        eq.parse_table(tomllib.loads(body))
+
+
+def test_without_a_ladder_the_common_ranks_serve() -> None:
+    table = eq.parse_table(tomllib.loads(_TWO_ROWS))
+    assert eq.national_rank("IND", "C", table) == 2
+    with pytest.raises(UnmappedLevelError):
+        eq.national_rank("IND", "R", table)
+
+
+def test_a_ladder_adds_a_national_level_between_rows() -> None:
+    body = _TWO_ROWS + "[ladders.IND]\nsteps = [['U'], ['R'], ['C']]\nbasis = 'U'\nsource = 's'\n"
+    table = eq.parse_table(tomllib.loads(body))
+    assert [eq.national_rank("IND", x, table) for x in ("U", "R", "C")] == [0, 1, 2]
+    with pytest.raises(UnmappedLevelError):
+        eq.rank("IND", "R", table)

@@ -141,12 +141,18 @@ def _rule_cases() -> list[Any]:
     officer = user(roles=frozenset({Role.RELEASING_OFFICER}))
     return [
         ("R1-policy", user(), Action.READ, label(policy="OTHER-2020"), ctx()),
-        ("R3-unmapped-level", user(), Action.READ, label(classification="RESTRICTED"), ctx()),
         (
-            "R3-unmapped-clearance",
+            "R3-unmapped-level",  # IND RESTRICTED has no row: unmapped for a Japanese reader
+            JPN_USER,
+            Action.READ,
+            label(classification="RESTRICTED"),
+            ctx(),
+        ),
+        (
+            "R3-unmapped-clearance",  # IND RESTRICTED clearance cannot be ranked against Japan's
             user(clearance="RESTRICTED"),
             Action.READ,
-            label(classification="UNCLASSIFIED"),
+            label(originator_nation="JPN", originator_node=JPN_NODE, classification="UNCLASSIFIED"),
             ctx(),
         ),
         ("R5-read-releasable-to", JPN_USER, Action.READ, IND_ONLY, ctx()),

@@ -3,6 +3,7 @@ never adds an allow, and a batch decides exactly as its objects one by one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -137,9 +138,9 @@ def batches(draw: st.DrawFn) -> Batch:
     return principal, action, [Resource(object_id, lb) for object_id, lb in pairs], context
 
 
-def _rank(nation: str, level: str) -> int | None:
+def _rank(nation: str, level: str, ranker: Callable[[str, str], int] = eq.rank) -> int | None:
     try:
-        return eq.rank(nation, level)
+        return ranker(nation, level)
     except UnmappedLevelError:
         return None
 
@@ -161,8 +162,11 @@ def test_no_allow_without_clearance_and_need_to_know(
     event(f"{action.value} {'allowed' if allowed else 'denied'}")
     if not allowed:
         return
-    level = _rank(lab.originator_nation, lab.classification)
-    clearance = _rank(principal.nation, principal.clearance)
+    # A principal and a label of one nation compare on that nation's own ladder, else on the
+    # common ladder (equivalence.toml [ladders]).
+    ranker = eq.national_rank if principal.nation == lab.originator_nation else eq.rank
+    level = _rank(lab.originator_nation, lab.classification, ranker)
+    clearance = _rank(principal.nation, principal.clearance, ranker)
     assert level is not None  # an unmapped level is never allowed
     assert lab.policy == "IND-JPN-2015"
     assert not principal.contractor and not principal.disabled

@@ -12,6 +12,12 @@ The table ships as ``equivalence.toml`` next to this module, each row with its s
   4774 ``alternativeConfidentialityLabel``).
 
 The common ladder: UNCLASSIFIED 0 < CONFIDENTIAL 2 < SECRET 3 < TOP SECRET 4.
+
+**National ladders.** Each nation's own levels in order (``[ladders.XXX]`` in the table;
+reference notes §1 "Indian levels", "Japanese levels"). :func:`national_rank` places a level on
+its nation's ladder: the gate compares a principal and a label of the same nation there (an
+Indian RESTRICTED label and an Indian reader cleared RESTRICTED or above), and across nations
+on the common ladder, where RESTRICTED stays unmapped and denied.
 """
 
 from __future__ import annotations
@@ -47,6 +53,22 @@ class LevelRow:
 
 
 @dataclass(frozen=True)
+class NationalLadder:
+    """One nation's own levels in order: ``steps[i]`` holds the levels at national rank ``i``."""
+
+    nation: str
+    steps: tuple[tuple[str, ...], ...]
+    basis: str
+    source: str
+
+    def rank_of(self, level: str) -> int | None:
+        for position, names in enumerate(self.steps):
+            if level in names:
+                return position
+        return None
+
+
+@dataclass(frozen=True)
 class EquivalenceTable:
     """The parsed table; build it with :func:`load_table` or :func:`default_table`."""
 
@@ -54,6 +76,7 @@ class EquivalenceTable:
     governments: Mapping[str, tuple[str, str]]  # nation -> (English name, native name)
     rows: tuple[LevelRow, ...]
     unmapped: Mapping[tuple[str, str], str]  # (nation, level) -> source of the refusal
+    ladders: Mapping[str, NationalLadder] = field(default_factory=dict)
     _index: Mapping[tuple[str, str], LevelRow] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -114,6 +137,44 @@ def _parse_row(raw: Any, nations: tuple[str, ...], path: str) -> LevelRow:
     return LevelRow(rank, str(english), levels, basis, settled, str(source))
 
 
+def _parse_ladder(nation: str, raw: Any, path: str) -> NationalLadder:
+    if not isinstance(raw, dict):
+        raise _fail(path, f"[ladders.{nation}] must be a table")
+    steps, basis, source = raw.get("steps"), raw.get("basis"), raw.get("source")
+    if basis not in _BASES or not str(source or "").strip():
+        raise _fail(path, f"[ladders.{nation}] needs basis V/T/U and a source")
+    if (
+        not isinstance(steps, list)
+        or not steps
+        or not all(
+            isinstance(step, list) and step and all(isinstance(n, str) and n for n in step)
+            for step in steps
+        )
+    ):
+        raise _fail(path, f"[ladders.{nation}] steps must be a list of lists of level names")
+    names = [name for step in steps for name in step]
+    if len(set(names)) != len(names):
+        raise _fail(path, f"[ladders.{nation}] lists a level twice")
+    return NationalLadder(nation, tuple(tuple(step) for step in steps), basis, str(source))
+
+
+def _check_ladder(ladder: NationalLadder, rows: tuple[LevelRow, ...], path: str) -> None:
+    """Every level the rows give the nation is on its ladder, in the same order."""
+    placed = []
+    for row in rows:
+        for name in row.levels.get(ladder.nation, ()):
+            position = ladder.rank_of(name)
+            if position is None:
+                raise _fail(path, f"[ladders.{ladder.nation}] lacks the mapped level {name!r}")
+            placed.append((row.rank, position, name))
+    for common_a, national_a, a in placed:
+        for common_b, national_b, b in placed:
+            if (common_a < common_b) != (national_a < national_b):
+                raise _fail(
+                    path, f"[ladders.{ladder.nation}] orders {a!r} and {b!r} unlike the rows"
+                )
+
+
 def _check_unique(rows: tuple[LevelRow, ...], path: str) -> None:
     ranks = [row.rank for row in rows]
     if len(set(ranks)) != len(ranks):
@@ -155,7 +216,16 @@ def parse_table(data: Mapping[str, Any], path: str = TABLE_RESOURCE) -> Equivale
     policy = data.get("policy")
     if not isinstance(policy, str) or not policy:
         raise _fail(path, "no policy identifier")
-    return EquivalenceTable(policy, governments, rows, unmapped)
+    raw_ladders = data.get("ladders", {})
+    if not isinstance(raw_ladders, dict):
+        raise _fail(path, "[ladders] must hold one [ladders.XXX] table per nation")
+    ladders = {}
+    for nation, raw in raw_ladders.items():
+        if nation not in governments:
+            raise _fail(path, f"[ladders.{nation}] names a nation without [nations.{nation}]")
+        ladders[nation] = _parse_ladder(nation, raw, path)
+        _check_ladder(ladders[nation], rows, path)
+    return EquivalenceTable(policy, governments, rows, unmapped, ladders)
 
 
 def load_table(path: Path) -> EquivalenceTable:
@@ -194,6 +264,26 @@ def rank(nation: str, level: str, table: EquivalenceTable | None = None) -> int:
     Raises :class:`UnmappedLevelError` for anything the table does not map.
     """
     return (table or default_table()).row_of(nation, level).rank
+
+
+def national_rank(nation: str, level: str, table: EquivalenceTable | None = None) -> int:
+    """Rank of ``level`` on ``nation``'s own ladder, for comparing a principal and a label of
+    the same nation only. A nation without a ladder in the table uses its common-ladder ranks.
+
+    Raises :class:`UnmappedLevelError` for a level not on the ladder.
+    """
+    tbl = table or default_table()
+    ladder = tbl.ladders.get(nation)
+    if ladder is None:
+        return rank(nation, level, tbl)
+    position = ladder.rank_of(level)
+    if position is None:
+        raise UnmappedLevelError(
+            f"classification {level!r} is not a level of {nation}'s scheme in the {tbl.policy} "
+            "equivalence table; it is denied. Use one of "
+            f"{[name for step in ladder.steps for name in step]}."
+        )
+    return position
 
 
 def level_at(nation: str, rank_value: int, table: EquivalenceTable | None = None) -> str:
@@ -240,12 +330,14 @@ def is_settled(nation: str, level: str, table: EquivalenceTable | None = None) -
 __all__ = [
     "EquivalenceTable",
     "LevelRow",
+    "NationalLadder",
     "default_table",
     "equivalent",
     "government",
     "is_settled",
     "level_at",
     "load_table",
+    "national_rank",
     "parse_table",
     "rank",
 ]

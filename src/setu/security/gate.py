@@ -13,10 +13,12 @@ its creation time) plus whether the request's consent names the object. Objects 
 those share one Cedar request, so 100,000 positions under a few labels cost a few requests.
 
 **No silent decisions.** ``audit`` is required: every group's decision (allow and deny) is
-handed to it as one :class:`DecisionRecord` — principal, action, the facts, the decision and
-the policies that determined it, the number of objects with the SHA-256 of their sorted ids
-and the first and last id, and the SHA-256 of the policy set (reference notes R15). If the hook
-raises, :func:`authorize` raises and nothing is released.
+handed to it as one :class:`DecisionRecord` (all of a call's records at once to a
+:class:`BatchAuditHook`'s ``many``, so the disclosure log appends them in one transaction) —
+principal, action, the facts, the decision and the policies that determined it, the number of
+objects with the SHA-256 of their sorted ids and the first and last id, and the SHA-256 of
+the policy set (reference notes R15). If the hook raises, :func:`authorize` raises and nothing
+is released.
 
 A Cedar evaluation error in any policy denies (Cedar would otherwise skip an erroring forbid).
 """
@@ -26,12 +28,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import cedarpy
 
@@ -105,9 +107,23 @@ class RequestContext:
             raise InvalidRequestError("a consent must be checked with verify_consent() first")
 
 
+def _ranked(
+    ranker: Callable[[str, str, eq.EquivalenceTable | None], int],
+    nation: str,
+    level: str,
+    table: eq.EquivalenceTable | None,
+) -> int | None:
+    """``ranker``'s rank of ``level``, or None when it is unmapped (the policies deny)."""
+    try:
+        return ranker(nation, level, table)
+    except UnmappedLevelError:
+        return None
+
+
 @dataclass(frozen=True)
 class DecisionFacts:
-    """The part of a label a decision reads. ``level_rank`` is None for an unmapped level."""
+    """The part of a label a decision reads. ``level_rank`` (common ladder) and
+    ``national_rank`` (the originator nation's own ladder) are None for an unmapped level."""
 
     policy: str
     originator_nation: str
@@ -116,21 +132,20 @@ class DecisionFacts:
     releasable_to: tuple[str, ...]
     purposes: tuple[str, ...]
     caveats: tuple[str, ...]
+    national_rank: int | None = None
 
     @classmethod
     def of(cls, label: Label, table: eq.EquivalenceTable | None = None) -> DecisionFacts:
-        try:
-            level: int | None = eq.rank(label.originator_nation, label.classification, table)
-        except UnmappedLevelError:
-            level = None
+        nation, classification = label.originator_nation, label.classification
         return cls(
             policy=label.policy,
             originator_nation=label.originator_nation,
             originator_node=label.originator_node,
-            level_rank=level,
+            level_rank=_ranked(eq.rank, nation, classification, table),
             releasable_to=tuple(sorted(label.releasable_to)),
             purposes=tuple(sorted(label.purposes)),
             caveats=tuple(sorted(label.caveats)),
+            national_rank=_ranked(eq.national_rank, nation, classification, table),
         )
 
     def entity_attrs(self, consent_covers: bool) -> dict[str, Any]:
@@ -140,6 +155,8 @@ class DecisionFacts:
             "originator_node": self.originator_node,
             "level_rank": self.level_rank if self.level_rank is not None else 0,
             "level_mapped": self.level_rank is not None,
+            "national_rank": self.national_rank if self.national_rank is not None else 0,
+            "national_mapped": self.national_rank is not None,
             "releasable_to": list(self.releasable_to),
             "purposes": list(self.purposes),
             "caveats": list(self.caveats),
@@ -201,6 +218,7 @@ class DecisionRecord:
                 "originator_nation": facts.originator_nation,
                 "originator_node": facts.originator_node,
                 "level_rank": facts.level_rank,
+                "national_rank": facts.national_rank,
                 "releasable_to": list(facts.releasable_to),
                 "purposes": list(facts.purposes),
                 "caveats": list(facts.caveats),
@@ -221,6 +239,16 @@ class DecisionRecord:
 
 
 AuditHook = Callable[[DecisionRecord], object]
+
+
+@runtime_checkable
+class BatchAuditHook(Protocol):
+    """An audit hook that also takes all of one :func:`authorize` call's records at once
+    (:meth:`many`), e.g. to append them to the disclosure log in one transaction."""
+
+    def __call__(self, record: DecisionRecord, /) -> object: ...
+
+    def many(self, records: Sequence[DecisionRecord], /) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -311,18 +339,17 @@ def default_policies() -> GatePolicies:
 
 def _principal_entity(principal: Principal) -> dict[str, Any]:
     table = eq.default_table()
-    try:
-        clearance = eq.rank(principal.nation, principal.clearance, table)
-        mapped = True
-    except UnmappedLevelError:
-        clearance, mapped = 0, False
+    clearance = _ranked(eq.rank, principal.nation, principal.clearance, table)
+    national = _ranked(eq.national_rank, principal.nation, principal.clearance, table)
     return {
         "uid": {"type": _PRINCIPAL, "id": principal.name},
         "attrs": {
             "kind": principal.kind.value,
             "nation": principal.nation,
-            "clearance_rank": clearance,
-            "clearance_mapped": mapped,
+            "clearance_rank": clearance if clearance is not None else 0,
+            "clearance_mapped": clearance is not None,
+            "national_clearance_rank": national if national is not None else 0,
+            "national_clearance_mapped": national is not None,
             "third_nation": principal.nation not in table.governments,
             "need_to_know": sorted(principal.purposes),
             "roles": sorted(r.value for r in principal.roles),
@@ -503,7 +530,7 @@ def authorize(
     resources: Iterable[Resource | ResourceGroup],
     *,
     context: RequestContext,
-    audit: AuditHook,
+    audit: AuditHook | BatchAuditHook,
     policies: GatePolicies | None = None,
 ) -> Decisions:
     """Decide ``action`` by ``principal`` on every object of ``resources``.
@@ -523,14 +550,19 @@ def authorize(
         GroupDecision(facts, covers, tuple(buckets[(facts, covers)]), allowed, reasons)
         for (facts, covers), (allowed, reasons) in zip(keys, outcomes, strict=True)
     )
-    for group in groups:
-        audit(_record(principal, verb, context, group, chosen.sha256))
+    records = [_record(principal, verb, context, group, chosen.sha256) for group in groups]
+    if isinstance(audit, BatchAuditHook):
+        audit.many(records)  # one append (one transaction) per call
+    else:
+        for record in records:
+            audit(record)
     return Decisions(principal.name, verb, groups, len(keys), chosen.sha256)
 
 
 __all__ = [
     "Action",
     "AuditHook",
+    "BatchAuditHook",
     "DecisionFacts",
     "DecisionRecord",
     "Decisions",
