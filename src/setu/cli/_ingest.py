@@ -63,6 +63,20 @@ def _build_sources(
     )
 
 
+def _source_label(spec: str, settings: Settings) -> Any:
+    """The label of ``--label SPEC``; needs this node's identity (the originator)."""
+    from setu.clock import utc_now
+    from setu.security.errors import NodeIdentityError
+    from setu.security.node import load_node
+    from setu.security.source_labels import parse_label_spec
+
+    try:
+        node = load_node(settings)
+    except NodeIdentityError as exc:
+        raise NodeIdentityError(f"--label needs this node's identity: {exc}") from exc
+    return parse_label_spec(spec, node, clock=utc_now)
+
+
 def _exit_status(summary: IngestSummary) -> None:
     """Fail when a feed never connected; exit 128+n when a signal stopped the run."""
     from setu.cli._signals import SIGNAL_EXIT_CODES
@@ -101,6 +115,14 @@ def ingest(
         None, help="Stop a live feed after this many seconds (default: until Ctrl-C)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    label: str | None = typer.Option(
+        None,
+        "--label",
+        metavar="SPEC",
+        help="Label a navy's own feed: a label JSON file, or e.g. "
+        "'SECRET;rel=IND;purpose=MDA;caveat=ORCON' (originator: this node). Default: open AIS "
+        "(UNCLASSIFIED, releasable to IND and JPN).",
+    ),
 ) -> None:
     """Ingest AIS (NMEA, tag blocks, $PGHP, NOAA/DMA CSV) into the store.
 
@@ -116,6 +138,8 @@ def ingest(
     settings = settings_from(ctx)
     sources = _build_sources(paths, tcp, udp, settings)
     store = open_store(settings)
+    if label is not None:
+        store = store.labelled(_source_label(label, settings))
     try:
         summary, stats = ingest_with_progress(
             sources,

@@ -66,6 +66,11 @@ class Event:
     - ``evidence``: a short human summary of why it fired
     - ``details``: measured values (durations, distances, speeds) with units in the keys
     - ``parameters``: the detector parameters used, so the event can be reproduced
+    - ``label_id``: the event's confidentiality label, the id of a label in the store's registry
+      (None: the open-AIS default). :func:`setu.events.run.run_detectors` sets the label *key* of
+      the positions the event comes from (one id, or ``a+b+…`` when they differ; an empty
+      member is open AIS) and :meth:`setu.events.store.EventStore.write` stores the derived
+      label's id. Not part of ``event_id``: the same behaviour has one id whoever labels it.
     """
 
     event_type: EventType
@@ -78,6 +83,7 @@ class Event:
     details: Mapping[str, Any] = field(default_factory=dict)
     parameters: Mapping[str, Any] = field(default_factory=dict)
     key: str = ""
+    label_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or (self.end is not None and self.end.tzinfo is None):
@@ -107,4 +113,5 @@ class Event:
             "details": json.loads(json.dumps(dict(self.details), default=str)),
             "parameters": json.loads(json.dumps(dict(self.parameters), default=str)),
             "key": self.key,
+            "label_id": self.label_id,
         }

@@ -1,8 +1,12 @@
-"""Run a set of detectors over positions: segment, detect, deduplicate, sort."""
+"""Run a set of detectors over positions: segment, detect, label, deduplicate, sort.
+
+Each event gets the label key of the positions it was derived from (:func:`with_source_labels`);
+the event store turns the key into the derived label (:mod:`setu.events.store`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from setu.errors import ConfigError
@@ -71,4 +75,68 @@ def run_detectors(
     found: list[Event] = []
     for detector in chosen:
         found.extend(detector.detect(tracks))
-    return sort_events(found)
+    return sort_events(with_source_labels(found, tracks))
+
+
+#: Separates the label ids of a label key (``a+b``); an empty member is the open-AIS default.
+LABEL_KEY_SEPARATOR = "+"
+
+
+def label_key(label_ids: Iterable[str | None]) -> str | None:
+    """The key of a set of label ids: None when all are open AIS (null), the id when there is
+    one, else the sorted distinct ids joined by ``+`` (open AIS as an empty member)."""
+    members = {part for ident in label_ids for part in (ident or "").split(LABEL_KEY_SEPARATOR)}
+    if members <= {""}:
+        return None
+    if len(members) == 1:
+        return members.pop()
+    return LABEL_KEY_SEPARATOR.join(sorted(members))
+
+
+def with_source_labels(events: Sequence[Event], tracks: Tracks) -> list[Event]:
+    """``events`` with the label key of the positions each comes from: the fixes of its vessels
+    between its start and end (to the end of the data while open); an event none of whose
+    vessels' fixes fall in that span takes every label of its vessels (never fewer inputs).
+
+    Labels are looked up per run of equal labels of one vessel, not per fix: with every fix
+    open AIS (the usual case) nothing is computed and every key is None."""
+    labels = tracks.frame["label_id"]
+    if not events or labels.null_count() == len(labels):
+        return list(events)
+    runs = _label_runs(tracks.frame)
+    by_vessel: dict[int, list[tuple[object, object, str | None]]] = {}
+    for mmsi, label, first, last in runs.iter_rows():
+        by_vessel.setdefault(int(mmsi), []).append((first, last, label))
+    out = []
+    for event in events:
+        spans = [span for m in event.mmsis for span in by_vessel.get(m, [])]
+        inside = [
+            label
+            for first, last, label in spans
+            if (event.end is None or first <= event.end) and last >= event.start  # type: ignore[operator]
+        ]
+        key = label_key(inside if inside else [label for _, _, label in spans])
+        out.append(replace(event, label_id=key) if key is not None else event)
+    return out
+
+
+def _label_runs(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per run of consecutive fixes of one vessel with one label: mmsi, label_id,
+    first and last fix time."""
+    import polars as pl
+
+    fixes = frame.select("mmsi", "received_at", "label_id").sort("mmsi", "received_at")
+    change = (pl.col("mmsi") != pl.col("mmsi").shift(1)) | ~pl.col("label_id").eq_missing(
+        pl.col("label_id").shift(1)
+    )
+    return (
+        fixes.with_columns(change.fill_null(True).cum_sum().alias("_run"))
+        .group_by("_run", maintain_order=True)
+        .agg(
+            pl.col("mmsi").first(),
+            pl.col("label_id").first(),
+            pl.col("received_at").first().alias("_first"),
+            pl.col("received_at").last().alias("_last"),
+        )
+        .drop("_run")
+    )

@@ -8,7 +8,14 @@ version of each ``event_id``. Queries filter by type, vessel, time overlap and b
 export as GeoJSON (one Point feature per event, RFC 7946).
 
 Columns: event_id, event_type, mmsis (list of uint32), start, end (timestamp µs UTC; end null while
-open), lon, lat, evidence, details_json, parameters_json, key.
+open), lon, lat, evidence, details_json, parameters_json, key, label_id.
+
+``label_id`` names the event's label in the maritime store's registry
+(``<data_dir>/ais/labels``; null: the open-AIS default). :meth:`EventStore.write` turns the label
+key an event carries from :func:`setu.events.run.run_detectors` into the label derived from its
+positions' labels (:func:`setu.security.labels.derive`: highest classification, intersection of
+releasability and purposes), once per distinct key. Files written before labels existed read
+with a null ``label_id``.
 """
 
 from __future__ import annotations
@@ -17,10 +24,10 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -28,6 +35,10 @@ from setu.errors import StoreError, ValidationError
 from setu.events.model import Event, EventType
 from setu.events.run import sort_events
 from setu.settings import Settings
+
+if TYPE_CHECKING:
+    from setu.security.node import NodeIdentity
+    from setu.store.labels import LabelRegistry
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {
     "event_id": pl.String(),
@@ -41,6 +52,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "details_json": pl.String(),
     "parameters_json": pl.String(),
     "key": pl.String(),
+    "label_id": pl.String(),
 }
 
 
@@ -85,6 +97,7 @@ def events_frame(events: Iterable[Event]) -> pl.DataFrame:
             "details_json": json.dumps(dict(e.details), default=str, sort_keys=True),
             "parameters_json": json.dumps(dict(e.parameters), default=str, sort_keys=True),
             "key": e.key,
+            "label_id": e.label_id,
         }
         for e in events
     ]
@@ -105,6 +118,7 @@ def events_from_frame(frame: pl.DataFrame) -> list[Event]:
             details=json.loads(row["details_json"]),
             parameters=json.loads(row["parameters_json"]),
             key=row["key"],
+            label_id=row["label_id"],
         )
         for row in frame.iter_rows(named=True)
     ]
@@ -113,8 +127,12 @@ def events_from_frame(frame: pl.DataFrame) -> list[Event]:
 class EventStore:
     """Events of one data directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, labels: LabelRegistry | None = None) -> None:
+        from setu.store.labels import LABELS_DIR, LabelRegistry
+
         self.root = root
+        #: The maritime store's label registry (``<data_dir>/ais/labels`` beside ``events``).
+        self.labels = labels or LabelRegistry(root.parent / "ais" / LABELS_DIR)
 
     @classmethod
     def open(cls, settings: Settings) -> EventStore:
@@ -132,7 +150,7 @@ class EventStore:
         frames = []
         for path in paths:
             try:
-                frames.append(pl.read_parquet(path).cast(pl.Schema(EVENT_SCHEMA)))
+                frames.append(_conform(pl.read_parquet(path)))
             except (OSError, pl.exceptions.PolarsError) as exc:
                 raise StoreError(
                     f"cannot read stored events file {path}: {exc}; run `setu store check` to "
@@ -145,7 +163,7 @@ class EventStore:
     def write(self, events: Iterable[Event]) -> int:
         """Store events not stored yet, and new versions of stored events whose content changed
         (e.g. an open gap that has since closed); returns how many rows were written."""
-        fresh = events_frame(sort_events(events))
+        fresh = events_frame(self._labelled(sort_events(events)))
         if fresh.height == 0:
             return 0
         stored = self.read()
@@ -165,6 +183,20 @@ class EventStore:
                 f"cannot write events to {self.root}: {exc}; check space and permissions"
             ) from exc
         return fresh.height
+
+    def _labelled(self, events: list[Event]) -> list[Event]:
+        """Events with label keys replaced by the id of the derived, registered label."""
+        from setu.security.node import load_node
+
+        def node() -> NodeIdentity:
+            return load_node(self.root.parent)
+
+        return [
+            e
+            if e.label_id is None
+            else replace(e, label_id=self.labels.resolve_key(e.label_id, node))
+            for e in events
+        ]
 
     def query(self, query: EventQuery | None = None) -> list[Event]:
         """Stored events matching the filters, sorted by start time."""
@@ -190,6 +222,13 @@ class EventStore:
         for condition in conditions:
             frame = frame.filter(condition)
         return sort_events(events_from_frame(frame))
+
+
+def _conform(frame: pl.DataFrame) -> pl.DataFrame:
+    """A stored frame with :data:`EVENT_SCHEMA` (``label_id`` null in files older than labels)."""
+    if "label_id" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("label_id"))
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in EVENT_SCHEMA.items())
 
 
 def to_geojson(events: Sequence[Event]) -> dict[str, Any]:

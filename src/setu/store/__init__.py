@@ -1,8 +1,9 @@
 """The embedded maritime store: a Parquet dataset partitioned by day, queried with DuckDB.
 
 Owns the on-disk layout under ``<data_dir>/ais`` and every query over it, including the vessel
-registry. May import :mod:`setu.ais` (schemas, flag states, ship types), PyArrow, DuckDB and
-:mod:`setu.errors`; it knows nothing of sources, sockets or the CLI.
+registry. May import :mod:`setu.ais` (schemas, flag states, ship types), PyArrow, DuckDB,
+:mod:`setu.errors` and the labels of :mod:`setu.security`; it knows nothing of sources, sockets
+or the CLI.
 
 Layout::
 
@@ -21,7 +22,10 @@ where ``<table>`` is one of ``positions``, ``statics``, ``base_stations``, ``oth
 - :mod:`~setu.store.layout`   file names, the per-day lock, stale temp files;
 - :mod:`~setu.store.query`    sandboxed DuckDB views and SQL (one SELECT, no file access);
 - :mod:`~setu.store.health`   ``store check`` and ``store repair`` (quarantine of damaged files);
-- :mod:`~setu.store.registry` the vessel registry and identity history.
+- :mod:`~setu.store.registry` the vessel registry and identity history;
+- :mod:`~setu.store.labels`   the label registry ``<data_dir>/ais/labels/<label_id>.json``
+  (content-addressed, immutable); every table's ``label_id`` column names one (null: the
+  open-AIS default), declared in :mod:`~setu.store.schemas`.
 """
 
 from setu.store.dataset import MaritimeStore, WriteStats, open_store

@@ -30,6 +30,8 @@ from setu.store.layout import (
 )
 
 if TYPE_CHECKING:
+    from setu.security.labels import Label
+    from setu.store.labels import LabelRegistry
     from setu.store.writer import MonotonicClock, StoreWriter
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -127,10 +129,38 @@ class MaritimeStore:
 
     Writes go through :meth:`writer` (buffered, deduplicated, atomic file creation); reads go
     through DuckDB (:mod:`setu.store.query`) or :meth:`read_table` for small tables.
+
+    Every row carries a ``label_id`` (:mod:`setu.store.schemas`): the store's writers stamp
+    ``write_label_id`` (None, the open-AIS default, unless the store came from
+    :meth:`labelled`). When a row arrives again under another label, the first stored wins: the
+    dedupe key (message hash, receive time) does not include the label.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, write_label_id: str | None = None) -> None:
         self.root = root
+        self.write_label_id = write_label_id
+
+    # -- labels ---------------------------------------------------------------------------
+    @property
+    def label_registry(self) -> LabelRegistry:
+        """The labels that rows name, under ``<root>/labels`` (:mod:`setu.store.labels`)."""
+        from setu.store.labels import LABELS_DIR, LabelRegistry
+
+        return LabelRegistry(self.root / LABELS_DIR)
+
+    def labelled(self, label: Label | None) -> MaritimeStore:
+        """This store, with writers that stamp ``label`` on every row (registered now);
+        None: the open-AIS default (a null ``label_id``)."""
+        ident = None if label is None else self.label_registry.register(label)
+        return MaritimeStore(self.root, write_label_id=ident)
+
+    def label(self, label_id: str) -> Label:
+        """The label with this id (checked against it); raises LabelNotFoundError."""
+        return self.label_registry.get(label_id)
+
+    def labels(self) -> dict[str, Label]:
+        """Every label the store's rows can name, by id."""
+        return self.label_registry.all()
 
     # -- layout ---------------------------------------------------------------------------
     def table_dir(self, table: str) -> Path:
@@ -168,7 +198,11 @@ class MaritimeStore:
         from setu.store.writer import StoreWriter
 
         return StoreWriter(
-            self, flush_rows=flush_rows, flush_interval_s=flush_interval_s, clock=clock
+            self,
+            flush_rows=flush_rows,
+            flush_interval_s=flush_interval_s,
+            clock=clock,
+            label_id=self.write_label_id,
         )
 
     def write(self, tables: Mapping[str, pa.Table], rejects: pa.Table | None = None) -> WriteStats:

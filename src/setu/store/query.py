@@ -8,6 +8,9 @@ SELECTs too); COPY, ATTACH, INSTALL, SET, PRAGMA and every other statement are r
 :class:`~setu.errors.PolicyError`. So ``setu sql`` can read the picture but cannot write a file,
 read one outside the store, or fetch code.
 
+Every view has a ``label_id`` column (null in files written before labels existed: the open-AIS
+default, :mod:`setu.store.schemas`).
+
 A table with a damaged file still gets its view, one that fails when read with a
 :class:`~setu.errors.StoreError` naming the file: every other table reads as usual.
 """
@@ -65,7 +68,7 @@ def _create_view(con: duckdb.DuckDBPyConnection, store: MaritimeStore, name: str
     """Create the view of one table; returns the files it reads."""
     import duckdb
 
-    from setu.store.schemas import table_schema
+    from setu.store.schemas import LABEL_COLUMN, table_schema
 
     files = store.files(name)
     if files:
@@ -73,6 +76,12 @@ def _create_view(con: duckdb.DuckDBPyConnection, store: MaritimeStore, name: str
         try:
             source = f"read_parquet([{listed}], union_by_name = true)"
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
+            if LABEL_COLUMN not in {row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()}:
+                # files written before labels existed: their rows carry the open-AIS default
+                con.execute(
+                    f"CREATE OR REPLACE VIEW {name} AS SELECT *, "
+                    f"CAST(NULL AS VARCHAR) AS {LABEL_COLUMN} FROM {source}"
+                )
             return files
         except duckdb.Error as exc:
             problem = _damage_message(name, files, exc)

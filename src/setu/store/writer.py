@@ -8,6 +8,9 @@ Guarantees (each has a test in ``tests/store/test_writer.py`` or ``tests/faults/
 - **No half files.** Each (table, day) is written to a hidden temp file and renamed. A temp file
   left by a killed writer is removed when the next writer starts (only where no live writer
   holds the day's lock). A write that fails (disk full) removes its temp file.
+- **Labelled.** Every row gets the writer's ``label_id`` (rows that bring their own keep it);
+  the dedupe key leaves the label out, so a row stored under one label is not stored again
+  under another (first stored wins).
 - **Exactly once across writers.** A flush into one day holds that day's lock, reads the keys of
   the files other writers added since this writer last looked, drops rows already stored, then
   writes. Two concurrent ingests of overlapping input store each row once, and a long live
@@ -41,6 +44,7 @@ from setu.store.layout import (
     temp_files,
     temp_name,
 )
+from setu.store.schemas import with_label
 
 if TYPE_CHECKING:
     from setu.store.dataset import MaritimeStore
@@ -70,6 +74,7 @@ class StoreWriter:
         flush_rows: int = FLUSH_ROWS,
         flush_interval_s: float | None = DEFAULT_FLUSH_INTERVAL_S,
         clock: MonotonicClock = time.monotonic,
+        label_id: str | None = None,
     ) -> None:
         if flush_interval_s is not None and not (0.0 < flush_interval_s < math.inf):
             raise ConfigError(
@@ -79,6 +84,8 @@ class StoreWriter:
         if flush_rows < 1:
             raise ConfigError(f"flush_rows must be at least 1 (got {flush_rows})")
         self.store = store
+        #: Stamped on every row that comes without a ``label_id`` (None: the open-AIS default).
+        self.label_id = label_id
         self.flush_rows = flush_rows
         self.flush_interval_s = flush_interval_s
         self._clock = clock
@@ -132,6 +139,7 @@ class StoreWriter:
 
     def _add(self, name: str, table: pa.Table) -> WriteStats:
         self.store.table_dir(name)  # validates the name
+        table = with_label(table, self.label_id)
         days = day_labels(table)
         keys = dedupe_keys(name, table)
         added = dups = 0

@@ -36,6 +36,9 @@ TRACK_INPUT_COLUMNS: dict[str, pl.DataType] = {
     "heading_deg": pl.UInt16(),
     "nav_status": pl.UInt8(),
     "msg_type": pl.UInt8(),
+    # the row's confidentiality label id (setu.store.schemas.LABEL_FIELD; null: open AIS);
+    # absent in hand-built tables, which are then open AIS
+    "label_id": pl.String(),
 }
 _REQUIRED = ("mmsi", "received_at", "lon", "lat")
 

@@ -9,7 +9,7 @@ from setu.errors import ValidationError
 from setu.tracks.derive import with_steps
 from setu.tracks.geo import slerp
 
-_CARRY = ("cog_deg", "heading_deg", "nav_status", "msg_type")
+_CARRY = ("cog_deg", "heading_deg", "nav_status", "msg_type", "label_id")
 
 
 def resample_frame(
@@ -68,7 +68,9 @@ def _interpolate(frame: pl.DataFrame, grid: pl.DataFrame, max_gap_s: float | Non
     asof = {"on": "received_at", "by": "segment_id", "check_sortedness": False}
     before = grid.join_asof(src, strategy="backward", **asof)  # type: ignore[arg-type]
     after = grid.join_asof(
-        src.select("segment_id", "received_at", "_t", "lon", "lat", "sog_knots", "speed_knots"),
+        src.select(
+            "segment_id", "received_at", "_t", "lon", "lat", "sog_knots", "speed_knots", "label_id"
+        ),
         strategy="forward",
         **asof,  # type: ignore[arg-type]
     )
@@ -103,6 +105,7 @@ def _interpolate(frame: pl.DataFrame, grid: pl.DataFrame, max_gap_s: float | Non
         before["heading_deg"],
         before["nav_status"],
         before["msg_type"],
+        _joined_labels(before["label_id"], after["label_id"], exact),
         _lerp("speed_knots").alias("_speed"),
         pl.Series("interpolated", ~exact),
         pl.Series("_span_s", span / 1e6),
@@ -111,3 +114,14 @@ def _interpolate(frame: pl.DataFrame, grid: pl.DataFrame, max_gap_s: float | Non
         out = out.filter(~pl.col("interpolated") | (pl.col("_span_s") <= max_gap_s))
     out = with_steps(out.drop("_span_s"))
     return out.with_columns(pl.col("_speed").alias("speed_knots")).drop("_speed")
+
+
+def _joined_labels(before: pl.Series, after: pl.Series, exact: np.ndarray) -> pl.Series:
+    """The label id of each grid point: its fix's on an exact fix or where both neighbours share
+    one, else ``before+after`` (null written as empty), which names both so that nothing derived
+    from the point drops either label."""
+    if before.null_count() == len(before) and after.null_count() == len(after):
+        return before.alias("label_id")  # all open AIS: the usual case
+    same = before.eq_missing(after).to_numpy() | exact
+    joined = before.fill_null("") + "+" + after.fill_null("")
+    return pl.Series("label_id", np.where(same, before.to_numpy(), joined.to_numpy()), pl.String)

@@ -14,6 +14,8 @@ cog_deg                Float32             reported course over ground (null: no
 heading_deg            UInt16              reported true heading (null: not available)
 nav_status             UInt8               reported navigational status
 msg_type               UInt8               AIS message type of the fix
+label_id               str                 the fix's label id (null: open AIS); ``a+b`` on a
+                                           point interpolated between fixes of labels a and b
 step_distance_m        Float64             great-circle distance from the previous fix
 step_duration_s        Float64             seconds since the previous fix
 implied_speed_knots    Float64             step distance / step duration
@@ -50,6 +52,7 @@ TRACK_COLUMNS: tuple[str, ...] = (
     "heading_deg",
     "nav_status",
     "msg_type",
+    "label_id",
     "step_distance_m",
     "step_duration_s",
     "implied_speed_knots",
