@@ -353,6 +353,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(node_app, name="node")
     app.add_typer(partner_app, name="partner")
     app.add_typer(users_app, name="users")
-    from setu.cli import audit  # the disclosure log's commands live in their own module
+    from setu.cli import (
+        audit,  # the disclosure log's commands live in their own module
+        release,  # release, consent, reclassify, retention, compromise
+    )
 
     audit.register(app)
+    release.register(app)
