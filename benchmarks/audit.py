@@ -5,11 +5,14 @@ The process pins itself to one CPU (``--cpu``) so the figures are single-core fi
 
 Measured, in one run:
 
-- appends/s with one transaction per entry (``AuditLog.append``): SQLite as setu opens it
-  (rollback journal, ``synchronous=FULL``: one fsync per commit), SQLite in WAL mode with
-  ``synchronous=NORMAL`` (set by this benchmark only), and PostgreSQL when ``--postgres`` or
-  ``SETU_TEST_POSTGRES_URL`` names one;
-- appends/s in batches (``AuditLog.append_many``, ``--batch`` entries per transaction);
+- entries appended per second with one transaction per entry (``AuditLog.append``), in
+  batches (``AuditLog.append_many``, ``--batch`` entries per transaction), through the gate's
+  hook (``authorize`` deciding four label groups: four entries in one transaction), from
+  four threads of one process appending single entries through one log (group commit), and from
+  two processes appending single entries at once (spawned; they share the pinned CPU); on
+  SQLite as setu opens it (WAL, ``synchronous=NORMAL``), on SQLite with the rollback journal
+  and an fsync per commit (set by this benchmark only: the mode setu used before), and on
+  PostgreSQL when ``--postgres`` or ``SETU_TEST_POSTGRES_URL`` names one;
 - ``verify`` of the whole log at each ``--sizes`` (SQLite): every leaf, every stored subtree
   root, every signed head and the consistency of consecutive heads;
 - ``prove`` and ``consistency`` (milliseconds per proof, database reads included);
@@ -24,10 +27,12 @@ Measured, in one run:
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -65,10 +70,10 @@ def entry(i: int) -> AuditEntry:
 
 
 @contextmanager
-def database(url: str, *, wal: bool = False) -> Iterator[Database]:
+def database(url: str, *, legacy: bool = False) -> Iterator[Database]:
     db = open_database(url)
-    if wal:  # this benchmark only: setu's engine keeps SQLite's defaults
-        event.listen(db.engine, "connect", _wal)
+    if legacy:  # the journal setu used before: rollback journal, an fsync per commit
+        event.listen(db.engine, "connect", _legacy_journal)
         db.engine.dispose()
     try:
         yield db
@@ -76,10 +81,10 @@ def database(url: str, *, wal: bool = False) -> Iterator[Database]:
         db.dispose()
 
 
-def _wal(dbapi_connection: Any, _record: Any) -> None:
+def _legacy_journal(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA journal_mode=DELETE")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 
@@ -104,26 +109,128 @@ def batched_appends(db: Database, count: int, batch: int) -> float:
     return timed(lambda: [log.append_many(entries) for _ in range(count // batch)])
 
 
-def report_appends(args: argparse.Namespace, folder: Path) -> None:
-    print(
-        f"\nappends ({args.single:,} single-entry transactions; {args.batch_total:,} entries "
-        f"in batches of {args.batch:,})"
+GATE_GROUPS = ("UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "TOP SECRET")  # label groups per call
+
+
+def gate_calls(db: Database, calls: int) -> float:
+    """``authorize`` calls through the log's hook, each deciding four label groups (four
+    entries, one transaction): the real path of every read and release."""
+    from setu.security.gate import Action, RequestContext, Resource, authorize
+    from setu.security.labels import Label
+    from setu.security.principals import Principal, PrincipalKind, Role
+
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    resources = [
+        Resource(
+            f"track:{i}",
+            Label(
+                originator_nation="IND",
+                originator_node="ind-mumbai",
+                classification=level,
+                releasable_to=frozenset({"IND", "JPN"}),
+                purposes=frozenset({"MDA"}),
+                caveats=frozenset(),
+                created_at=at,
+            ),
+        )
+        for i, level in enumerate(GATE_GROUPS)
+    ]
+    analyst = Principal(
+        "asha", PrincipalKind.USER, "IND", "SECRET", frozenset({"mda"}), frozenset({Role.ANALYST})
     )
-    print(f"{'backend':<44} {'single':>12} {'batched':>12}")
+    context = RequestContext(local_nation="IND", local_node="ind-mumbai", now=at)
+    hook = AuditLog(db, KEY).decision_hook()
+    return timed(
+        lambda: [
+            authorize(analyst, Action.READ, resources, context=context, audit=hook)
+            for _ in range(calls)
+        ]
+    )
+
+
+THREADS = 4
+
+
+def threaded_appends(db: Database, count: int, threads: int = THREADS) -> float:
+    """``threads`` threads appending ``count`` single entries each through one log (they
+    share transactions: group commit)."""
+    log = AuditLog(db, KEY)
+
+    def work() -> None:
+        for i in range(count):
+            log.append(entry(i))
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+
+    def run() -> None:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    return timed(run)
+
+
+def _worker(url: str, legacy: bool, count: int, start: Any) -> None:
+    with database(url, legacy=legacy) as db:
+        log = AuditLog(db, KEY)
+        log.size()  # connect before the start
+        start.wait()
+        for i in range(count):
+            log.append(entry(i))
+
+
+def concurrent_appends(url: str, legacy: bool, count: int, processes: int = 2) -> float:
+    """``processes`` processes appending ``count`` single entries each to one log."""
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(processes + 1)
+    workers = [
+        ctx.Process(target=_worker, args=(url, legacy, count, start)) for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    began = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - began
+    if any(worker.exitcode for worker in workers):
+        raise SystemExit("a concurrent appender failed")
+    return elapsed
+
+
+def report_appends(args: argparse.Namespace, folder: Path) -> None:
+    single_n, gate_n, conc_n = args.single, args.single, args.single
+    print(
+        f"\nentries appended per second ({single_n:,} single-entry transactions; "
+        f"{args.batch_total:,} in batches of {args.batch:,}; {gate_n:,} authorize calls of "
+        f"{len(GATE_GROUPS)} label groups through the hook; 2 processes x {conc_n:,} single)"
+    )
+    print(
+        f"{'backend':<46} {'single':>12} {'batched':>12} {'gate hook':>12} "
+        f"{str(THREADS) + ' threads':>12} {'2 procs':>12}"
+    )
     targets = [
-        ("SQLite, as setu opens it (fsync per commit)", f"sqlite:///{folder / 'a.db'}", False),
-        ("SQLite, WAL + synchronous=NORMAL", f"sqlite:///{folder / 'b.db'}", True),
+        ("SQLite, rollback journal + fsync per commit", f"sqlite:///{folder / 'a.db'}", True),
+        ("SQLite as setu opens it (WAL, sync=NORMAL)", f"sqlite:///{folder / 'b.db'}", False),
     ]
     if args.postgres:
         targets.append(("PostgreSQL", args.postgres, False))
-    for name, url, wal in targets:
+    for name, url, legacy in targets:
         with ExitStack() as stack:
             if url.startswith("postgresql"):
                 url = stack.enter_context(fresh_postgres_schema(url))
-            db = stack.enter_context(database(url, wal=wal))
-            single = single_appends(db, args.single)
+            db = stack.enter_context(database(url, legacy=legacy))
+            single = single_appends(db, single_n)
             batched = batched_appends(db, args.batch_total, args.batch)
-        print(f"{name:<44} {rate(args.single, single)} {rate(args.batch_total, batched)}")
+            gate = gate_calls(db, gate_n)
+            threaded = threaded_appends(db, single_n)
+            both = concurrent_appends(url, legacy, conc_n)
+        print(
+            f"{name:<46} {rate(single_n, single)} {rate(args.batch_total, batched)} "
+            f"{rate(gate_n * len(GATE_GROUPS), gate)} {rate(THREADS * single_n, threaded)} "
+            f"{rate(2 * conc_n, both)}"
+        )
 
 
 def build(db: Database, size: int, batch: int = 10_000) -> None:

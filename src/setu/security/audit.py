@@ -11,7 +11,8 @@ UTF-8) carrying its own index and the log's time; the record's bytes are the Mer
 
 - :meth:`AuditLog.append` / :meth:`~AuditLog.append_many` add entries in one transaction under
   the state row's lock (two processes never get the same index); an append costs O(log n)
-  hashes, using the stored frontier, never the whole tree;
+  hashes, using the stored frontier, never the whole tree; threads appending at once share
+  transactions (group commit);
 - a tree head is signed with the node's Ed25519 key every ``head_every_entries`` entries or
   ``head_every_s`` seconds (checked on append), and on demand (:meth:`~AuditLog.sign_head`);
 - :meth:`~AuditLog.prove` and :meth:`~AuditLog.consistency` return JSON proof documents;
@@ -38,6 +39,7 @@ from setu.db import Database
 from setu.errors import ValidationError
 from setu.security import audit_store as store
 from setu.security import merkle
+from setu.security.audit_group import GroupCommit
 from setu.security.audit_proof import (
     HeadSigner,
     TreeHead,
@@ -273,6 +275,7 @@ class AuditLog:
         self._clock = clock
         self._head_every_entries = head_every_entries
         self._head_every_ms = int(head_every_s * 1000)
+        self._group: GroupCommit[AuditEntry, AuditReceipt] = GroupCommit(self._commit)
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -281,10 +284,15 @@ class AuditLog:
         return self.append_many([entry])[0]
 
     def append_many(self, entries: Iterable[AuditEntry]) -> list[AuditReceipt]:
-        """Append entries in one transaction, in order, with consecutive indexes."""
+        """Append entries in one transaction, in order, with consecutive indexes. Threads
+        appending at once through this log share transactions (group commit,
+        :mod:`setu.security.audit_group`); each returns once its entries are committed."""
         batch = list(entries)
         if not batch:
             return []
+        return self._group.submit(batch)
+
+    def _commit(self, batch: list[AuditEntry]) -> list[AuditReceipt]:
         with store.writing(self._db) as conn:
             state = store.lock_state(conn)
             now = self._clock()
