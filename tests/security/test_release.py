@@ -489,3 +489,30 @@ def test_consent_altered_in_the_database_no_longer_counts(world: World, db: Data
         s.execute(update(ConsentRow).values(document=document.replace('"j1"', '"j2"')))
     [req] = world.desk.submit(world.officer, [held], recipient=world.usa, purpose="MDA")
     assert req.state is ReleaseState.REFUSED  # the altered consent no longer verifies
+
+
+@pytest.mark.unit
+def test_two_officers_never_both_decide_and_a_failed_log_append_releases_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [req] = world.desk.submit(
+        world.analyst,
+        [item("c1", classification="CONFIDENTIAL")],
+        recipient=world.jpn,
+        purpose="MDA",
+    )
+    log = world.desk.office.audit
+
+    def broken(_entry: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(log, "append", broken)
+    with pytest.raises(OSError):
+        world.desk.approve(world.officer, req.request_id, principals=world.people)
+    monkeypatch.undo()
+    [still] = world.desk.queue(world.officer)
+    assert (still.state, still.decided_by) == (ReleaseState.QUEUED, None)
+    world.desk._claim(req.request_id, "another-officer")
+    with pytest.raises(ReleaseStateError, match="another officer"):
+        world.desk.approve(world.officer, req.request_id, principals=world.people)
+    assert world.desk.queue(world.officer)[0].state is ReleaseState.QUEUED

@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from setu.clock import Clock, utc_now
 from setu.db import Database
@@ -496,12 +496,7 @@ class ReleaseDesk:
                 f"release request {request_id} may not go to {recipient.nation} now (policy, "
                 "or a consent that expired or does not cover it); refuse it or obtain consent"
             )
-        receipt = self.office.audit.append(
-            _release_entry(officer.name, request, "release", OFFICER_APPROVAL, "approved")
-        )
-        return self._decide(
-            request_id, ReleaseState.RELEASED, officer, "approved", receipt.index, consent_id
-        )
+        return self._conclude(officer, request, ReleaseState.RELEASED, "approved", consent_id)
 
     def refuse(self, officer: Principal, request_id: int, *, reason: str) -> ReleaseRequest:
         """A releasing officer refuses a queued request, with a reason."""
@@ -509,34 +504,57 @@ class ReleaseDesk:
             raise InvalidRequestError("a refusal states its reason (--reason)")
         request = self._visible(officer, request_id)
         self._officer_decides(officer, request)
-        receipt = self.office.audit.append(
-            _release_entry(officer.name, request, "release_refused", OFFICER_APPROVAL, reason)
-        )
-        return self._decide(
-            request_id, ReleaseState.REFUSED, officer, reason, receipt.index, request.consent_id
-        )
+        return self._conclude(officer, request, ReleaseState.REFUSED, reason, request.consent_id)
 
-    def _decide(
+    def _conclude(
         self,
-        request_id: int,
-        state: ReleaseState,
         officer: Principal,
+        request: ReleaseRequest,
+        state: ReleaseState,
         reason: str,
-        audit_index: int,
         consent_id: str | None,
     ) -> ReleaseRequest:
-        with self.office.db.session(write=True, lock="security_release") as session:
+        """Claim the request for ``officer`` (so two officers never both decide it), log the
+        decision, then record it; a failed append gives the claim back."""
+        request_id = request.request_id
+        self._claim(request_id, officer.name)
+        action = "release" if state is ReleaseState.RELEASED else "release_refused"
+        try:
+            receipt = self.office.audit.append(
+                _release_entry(officer.name, request, action, OFFICER_APPROVAL, reason)
+            )
+        except BaseException:
+            self._claim(request_id, None, holder=officer.name)
+            raise
+        with self.office.db.session(write=True) as session:
             row = session.get(ReleaseRequestRow, request_id)
-            assert row is not None
-            if row.state is not ReleaseState.QUEUED:  # decided meanwhile by another officer
-                raise ReleaseStateError(
-                    f"release request {request_id} was decided meanwhile ({row.state.value})"
-                )
+            assert row is not None and row.decided_by == officer.name
             row.state, row.reason = state, reason
-            row.decided_by, row.decided_at = officer.name, self.office.clock()
-            row.audit_index, row.consent_id = audit_index, consent_id
+            row.decided_at = self.office.clock()
+            row.audit_index, row.consent_id = receipt.index, consent_id
             session.flush()
             return ReleaseRequest.from_row(row)
+
+    def _claim(self, request_id: int, claimant: str | None, *, holder: str | None = None) -> None:
+        """Set ``decided_by`` of a queued request from ``holder`` (None: unclaimed) to
+        ``claimant`` in one conditional update; :class:`ReleaseStateError` if it moved on."""
+        table = ReleaseRequestRow
+        with self.office.db.session(write=True) as session:
+            claimed = session.execute(
+                update(table)
+                .where(
+                    table.id == request_id,
+                    table.state == ReleaseState.QUEUED,
+                    table.decided_by.is_(None) if holder is None else table.decided_by == holder,
+                )
+                .values(decided_by=claimant)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise ReleaseStateError(
+                    f"release request {request_id} is being decided or was decided by another "
+                    "officer; see `setu release history`"
+                )
 
     def queue(self, viewer: Principal) -> list[ReleaseRequest]:
         """Queued requests whose objects ``viewer`` may read, oldest first."""
