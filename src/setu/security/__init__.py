@@ -26,4 +26,13 @@ Modules:
 - ``merkle``       RFC 9162 §2.1 tree hash, inclusion and consistency proofs (pure)
 - ``audit_proof``  signed tree heads and proof documents, checked with the public key only
 - ``audit_store``, ``audit_verify``, ``models_audit``  the log's tables and full verification
+- ``release``      release requests, the queue and officer approval, stored consents
+                   (``ReleaseDesk``; ``Office``: database, log, node and clock of every act);
+                   ``release_rules`` the items and the standing rules that release them
+- ``reclassify``   the originator's signed notice changing a classification; applied by the
+                   recipient to what it holds
+- ``retention``    the register of held items (``Holdings``), retention days per purpose and
+                   destruction records
+- ``compromise``   loss or compromise notices to the originator, due immediately
+- ``models_release``  the tables of the five modules above
 """
