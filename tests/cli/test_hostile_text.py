@@ -11,18 +11,26 @@ and bidi characters as visible escapes and long values elided; CSV and JSON carr
 
 The plan below names every command; ``test_every_command_is_exercised_in_each_format`` (fast)
 fails when a command is added to the app without a step here.
+
+The steps run in this process, through the console script's own entry point
+(``setu.cli.main``) with stdin, stdout, stderr and the environment of a fresh process (about 170
+separate processes took minutes of imports); the steps in :data:`REAL_PROCESS` run a second time
+as the installed ``setu`` console script, and must print what they printed in-process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import itertools
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +62,18 @@ RAW = re.compile(
 )
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 MODES = ("table", "json", "csv", "machine")
+#: Steps (argv, mode) also run as a real ``setu`` process: the terminal path of a table, CSV
+#: and JSON, each over data that once broke them.
+REAL_PROCESS = {
+    (("vessels",), "table"),
+    (("vessels",), "csv"),
+    (("rejects",), "table"),
+    (("rejects",), "json"),
+    (("coop", "agreements", "list"), "table"),
+}
+COLUMNS = "2000"
+
+pytestmark = pytest.mark.xdist_group("hostile_text")  # the plan is run once, on one worker
 
 
 @dataclass(frozen=True)
@@ -414,35 +434,125 @@ class Run:
     stdout: str
     stderr: str
     output: str  # the machine output (stdout, or the file the step wrote)
+    real_process: bool = False
 
     def __str__(self) -> str:
-        return f"setu {' '.join(map(repr, self.argv))} [{self.step.mode}]"
+        where = " (real process)" if self.real_process else ""
+        return f"setu {' '.join(map(repr, self.argv))} [{self.step.mode}]{where}"
 
 
-def _run(step: Step, env: dict[str, str], kept: dict[str, Any]) -> Run:
-    argv = step.full_argv(kept)
+def _decoded(data: bytes) -> str:
+    """Output bytes as text, as Python's stdio decodes them under a UTF-8 locale."""
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def _stream(buffer: io.BytesIO) -> io.TextIOWrapper:
+    """A standard stream of a fresh process under a UTF-8 locale, on ``buffer``."""
+    return io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape")
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """The status Python exits with for ``exc`` (a str is printed and gives 1)."""
+    if exc.code is None or isinstance(exc.code, int):
+        return exc.code or 0
+    sys.stderr.write(f"{exc.code}\n")
+    return 1
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` replaced by ``env`` for the block, then restored exactly (the entry point
+    may set variables of its own, e.g. ``NUMBA_CACHE_DIR``)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _in_process(argv: list[str], env: dict[str, str], stdin: str) -> tuple[int, str, str]:
+    """``setu argv`` through the console script's entry point, in this process: stdin, stdout,
+    stderr and the environment as a fresh process would have them."""
+    from setu.cli import main
+
+    out, err = io.BytesIO(), io.BytesIO()
+    stdin_bytes = io.BytesIO(stdin.encode("utf-8", "surrogateescape"))
+    with _environment(env), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdin", _stream(stdin_bytes))
+        patch.setattr(sys, "stdout", _stream(out))
+        patch.setattr(sys, "stderr", _stream(err))
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as exc:
+            code = _exit_code(exc)
+        except Exception:  # uncaught: Python prints the traceback and exits 1
+            traceback.print_exc()
+            code = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return code, _decoded(out.getvalue()), _decoded(err.getvalue())
+
+
+def _real_process(argv: list[str], env: dict[str, str], stdin: str) -> tuple[int, str, str]:
+    """``setu argv`` as a user runs it: the installed console script in a new process."""
+    script = Path(sys.executable).with_name("setu")
+    assert script.is_file(), f"no setu console script beside {sys.executable}: pip install -e ."
     done = subprocess.run(
-        [sys.executable, "-m", "setu", *argv],
-        input=step.stdin or "",
+        [str(script), *argv],
+        input=stdin.encode("utf-8", "surrogateescape"),
         capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="surrogateescape",
-        env={**env, **step.env},
+        env=env,
         timeout=600,
         check=False,
     )
-    output = done.stdout
+    return done.returncode, _decoded(done.stdout), _decoded(done.stderr)
+
+
+def _consoles_as_in_a_pipe() -> bool:
+    """Whether setu's consoles, built when this process imported setu, are as a fresh process
+    with piped output builds them: no colours, and the width read from ``COLUMNS`` when they
+    print. Not so under ``pytest -s`` on a terminal; every step then runs as a real process."""
+    from setu.cli import _common
+
+    with _environment({**os.environ, "COLUMNS": COLUMNS}):
+        return all(
+            c.color_system is None and c.width == int(COLUMNS)
+            for c in (_common.console, _common.err_console)
+        )
+
+
+def _run(step: Step, env: dict[str, str], kept: dict[str, Any], *, real_process: bool) -> Run:
+    argv = step.full_argv(kept)
+    run_setu = _real_process if real_process else _in_process
+    code, stdout, stderr = run_setu(argv, {**env, **step.env}, step.stdin or "")
+    output = stdout
     if step.output_file is not None and step.output_file.is_file():
         output = step.output_file.read_text(encoding="utf-8")
-    run = Run(step, argv, done.returncode, done.stdout, done.stderr, output)
-    if step.keep and done.returncode == 0:  # a failure here shows as the later steps failing
+    run = Run(step, argv, code, stdout, stderr, output, real_process)
+    if step.keep and code == 0:  # a failure here shows as the later steps failing
         try:
-            data = json.loads(done.stdout)
+            data = json.loads(stdout)
             kept.update({name: get(data) for name, get in step.keep.items()})
         except (ValueError, LookupError, TypeError):
             pass
     return run
+
+
+def _run_plan(steps: list[Step], env: dict[str, str]) -> list[Run]:
+    """Every step in order; a step of :data:`REAL_PROCESS` also as a real process, right after
+    its in-process run (so both see the same store)."""
+    all_real = not _consoles_as_in_a_pipe()
+    kept: dict[str, Any] = {}
+    runs = []
+    for step in steps:
+        runs.append(_run(step, env, kept, real_process=all_real))
+        if not all_real and (step.argv, step.mode) in REAL_PROCESS:
+            runs.append(_run(step, env, kept, real_process=True))
+    return runs
 
 
 @pytest.fixture(scope="module")
@@ -460,9 +570,8 @@ def hostile_runs(
     paths.sim.parent.mkdir()
     _audit_entries(data_dir)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SETU_")}
-    env |= {"SETU_DATA_DIR": str(data_dir), "SETU_ACTOR": SHORT, "COLUMNS": "2000"}
-    kept: dict[str, Any] = {}
-    return [_run(step, env, kept) for step in plan(paths)]
+    env |= {"SETU_DATA_DIR": str(data_dir), "SETU_ACTOR": SHORT, "COLUMNS": COLUMNS}
+    return _run_plan(plan(paths), env)
 
 
 # -- what each output must show ----------------------------------------------------------------
@@ -549,6 +658,25 @@ def test_the_rejects_table_keeps_each_hostile_line(hostile_runs: list[Run]) -> N
     rejects = next(r for r in hostile_runs if r.argv == ["rejects", "--json"])
     raws = {json.loads(line)["raw"] for line in rejects.stdout.splitlines()}
     assert {"foo [/x] bar", HOSTILE, "nul\x00byte " + F_MARKUP} <= raws
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_the_console_script_prints_what_the_in_process_run_printed(
+    hostile_runs: list[Run],
+) -> None:
+    """The steps of :data:`REAL_PROCESS`, run by the installed ``setu`` in a new process, print
+    exactly what the entry point printed in this process (so the in-process runs, and the
+    checks on them, see what a terminal sees)."""
+    real = [run for run in hostile_runs if run.real_process]
+    assert {(run.step.argv, run.step.mode) for run in real} >= REAL_PROCESS
+    if all(run.real_process for run in hostile_runs):
+        pytest.skip("every step ran as a real process (setu's consoles were built on a terminal)")
+    pairs = [(a, b) for a, b in itertools.pairwise(hostile_runs) if b.real_process]
+    assert len(pairs) == len(REAL_PROCESS)
+    for in_process, process in pairs:
+        assert process.step is in_process.step
+        assert (process.code, process.stdout) == (in_process.code, in_process.stdout), process
 
 
 @pytest.mark.unit
