@@ -362,7 +362,7 @@ def test_forbidden_request_answers_exactly_as_an_unknown_one(world: World) -> No
 
 
 def grant(w: World, ids: list[str], *, days: int = 7, recipient: str = "USA") -> SignedConsent:
-    return w.desk.grant_consent(
+    return w.desk.consents.grant(
         w.officer,
         IND_KEY,
         recipient_nation=recipient,
@@ -416,7 +416,7 @@ def test_consent_expiring_before_approval_blocks_the_release(world: World) -> No
 def test_only_the_originator_grants_consent(world: World) -> None:
     jp_label = label(originator_nation="JPN", originator_node=JPN_NODE, classification="秘")
     with pytest.raises(AccessDenied):
-        world.desk.grant_consent(
+        world.desk.consents.grant(
             world.officer,
             IND_KEY,
             recipient_nation="USA",
@@ -424,7 +424,7 @@ def test_only_the_originator_grants_consent(world: World) -> None:
             expires_at=NOW + timedelta(days=1),
         )
     with pytest.raises(AccessDenied):  # an analyst of the originator may not either
-        world.desk.grant_consent(
+        world.desk.consents.grant(
             world.analyst,
             IND_KEY,
             recipient_nation="USA",
@@ -456,7 +456,7 @@ def test_imported_consent_lets_the_recipient_release_onward(world: World) -> Non
     )
     [before] = world.desk.submit(world.officer, [held], recipient=world.usa, purpose="MDA")
     assert before.state is ReleaseState.REFUSED
-    world.desk.import_consent("ravi", jp_consent(["j1"]))
+    world.desk.consents.import_document("ravi", jp_consent(["j1"]))
     [after] = world.desk.submit(world.officer, [held], recipient=world.usa, purpose="MDA")
     assert after.state is ReleaseState.QUEUED and after.consent_id is not None
 
@@ -464,8 +464,8 @@ def test_imported_consent_lets_the_recipient_release_onward(world: World) -> Non
 @pytest.mark.unit
 def test_forged_consent_is_refused_at_import(world: World) -> None:
     with pytest.raises(ConsentError, match="forged"):
-        world.desk.import_consent("ravi", jp_consent(["j1"], key=IND_KEY))
-    assert world.desk.consents() == []
+        world.desk.consents.import_document("ravi", jp_consent(["j1"], key=IND_KEY))
+    assert world.desk.consents.listing() == []
 
 
 @pytest.mark.unit
@@ -473,7 +473,7 @@ def test_expired_consent_is_refused_at_import(world: World) -> None:
     document = jp_consent(["j1"], days=1)
     world.clock.at = NOW + timedelta(days=2)
     with pytest.raises(ConsentExpiredError):
-        world.desk.import_consent("ravi", document)
+        world.desk.consents.import_document("ravi", document)
 
 
 @pytest.mark.unit
@@ -482,7 +482,7 @@ def test_consent_altered_in_the_database_no_longer_counts(world: World, db: Data
 
     from setu.security.models_release import ConsentRow
 
-    world.desk.import_consent("ravi", jp_consent(["j1"]))
+    world.desk.consents.import_document("ravi", jp_consent(["j1"]))
     held = item("j2", originator_nation="JPN", originator_node=JPN_NODE, classification="秘")
     with db.session() as s:
         document = s.scalars(select(ConsentRow.document)).one()

@@ -324,7 +324,7 @@ def consent_grant(
     """Sign this node's consent to release its objects to a third nation (originator only)."""
     env = _env(ctx)
     objects_labels = _requested_labels(env, _ids(objects))
-    signed = _desk(env).grant_consent(
+    signed = _desk(env).consents.grant(
         env.actor,
         env.signing_key,
         recipient_nation=to.upper(),
@@ -338,14 +338,16 @@ def consent_grant(
 def consent_import(ctx: typer.Context, document: Path = typer.Argument(...)) -> None:
     """Store a consent from the originating node after checking its signature and expiry."""
     env = _env(ctx)
-    verified = _desk(env).import_consent(env.actor.name, document.read_text(encoding="utf-8"))
+    verified = _desk(env).consents.import_document(
+        env.actor.name, document.read_text(encoding="utf-8")
+    )
     console.print(message("consent {} stored", verified.consent_id))
 
 
 @consent_app.command("list")
 def consent_list(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
     """Stored consents: parties, number of objects and expiry."""
-    rows = _desk(_env(ctx)).consents()
+    rows = _desk(_env(ctx)).consents.listing()
     cols = (
         "consent_id",
         "direction",

@@ -28,7 +28,8 @@ Modules:
 - ``audit_store``, ``audit_verify``, ``models_audit``  the log's tables and full verification
 - ``release``      release requests, the queue and officer approval, stored consents
                    (``ReleaseDesk``; ``Office``: database, log, node and clock of every act);
-                   ``release_rules`` the items and the standing rules that release them
+                   ``release_rules`` the items, requests and standing rules;
+                   ``release_consent`` stored third-party consents, checked at every decision
 - ``reclassify``   the originator's signed notice changing a classification; applied by the
                    recipient to what it holds
 - ``retention``    the register of held items (``Holdings``), retention days per purpose and

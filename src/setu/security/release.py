@@ -17,9 +17,9 @@ happened, so a failed append leaves nothing released:
   under which rule (``standing-rule:N`` or ``officer-approval``), and when.
 - :meth:`ReleaseDesk.queue` / :meth:`~ReleaseDesk.history` — read paths: a viewer sees only the
   requests whose objects the gate lets them read; a forbidden id answers as an unknown one.
-- Consents (R5, R6): :meth:`ReleaseDesk.grant_consent` at the originating node (gate action
-  ``consent``: only the originator, only a releasing officer), :meth:`~ReleaseDesk.import_consent`
-  at the recipient after :func:`setu.security.consent.verify_consent`.
+- Consents (R5, R6): ``ReleaseDesk.consents``, a
+  :class:`~setu.security.release_consent.ConsentStore` (grant at the originator, import at the
+  recipient, checked again at every decision).
 
 A release marks an item as cleared to be sent; sending it is the exchange's job (next issue).
 """
@@ -31,42 +31,42 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, update
 
 from setu.clock import Clock, utc_now
 from setu.db import Database
 from setu.security.audit import AuditEntry, AuditLog, EntryKind
 from setu.security.consent import (
-    SignedConsent,
     VerifiedConsent,
-    new_consent,
-    sign_consent,
-    verify_consent,
 )
 from setu.security.errors import (
     AccessDenied,
-    ConsentError,
     InvalidRequestError,
     ReleaseRequestNotFoundError,
     ReleaseRuleNotFoundError,
     ReleaseStateError,
 )
 from setu.security.gate import Action, Decisions, RequestContext, Resource, authorize
-from setu.security.labels import Label, validate_trigraph
+from setu.security.labels import Label
 from setu.security.models_principals import PrincipalKind
 from setu.security.models_release import (
-    ConsentDirection,
-    ConsentRow,
     ReleaseRequestRow,
     ReleaseRuleRow,
     ReleaseState,
 )
 from setu.security.node import TrustedKey
 from setu.security.principals import Principal, PrincipalStore
-from setu.security.release_rules import BBox, ObjectKind, ReleaseItem, StandingRule, ceiling_rank
+from setu.security.release_consent import ConsentStore, covering
+from setu.security.release_rules import (
+    OFFICER_APPROVAL,
+    BBox,
+    ObjectKind,
+    ReleaseItem,
+    ReleaseRequest,
+    StandingRule,
+    ceiling_rank,
+)
 
-OFFICER_APPROVAL = "officer-approval"
 _NOT_FOUND = "no release request {} that you may see; list them with `setu release queue`"
 
 TrustedKeys = Mapping[str, TrustedKey]  # node name -> its signing key (partners and our own)
@@ -119,75 +119,6 @@ class Office:
         return self.decide(viewer, Action.READ, resources).allowed_ids
 
 
-@dataclass(frozen=True)
-class ReleaseRequest:
-    """A stored release request as listings show it."""
-
-    request_id: int
-    object_kind: str
-    object_id: str
-    label: Label
-    content_sha256: str
-    recipient: str
-    recipient_nation: str
-    purpose: str
-    state: ReleaseState
-    requested_by: str
-    requested_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-    rule: str  # "standing-rule:N", "officer-approval", or "" while queued or when refused
-    consent_id: str | None
-    reason: str
-    audit_index: int | None
-
-    @classmethod
-    def from_row(cls, row: ReleaseRequestRow) -> ReleaseRequest:
-        rule = f"standing-rule:{row.rule_id}" if row.rule_id is not None else ""
-        if row.state is ReleaseState.RELEASED and row.rule_id is None:
-            rule = OFFICER_APPROVAL
-        return cls(
-            request_id=row.id,
-            object_kind=row.object_kind,
-            object_id=row.object_id,
-            label=Label.from_dict(row.label),
-            content_sha256=row.content_sha256,
-            recipient=row.recipient,
-            recipient_nation=row.recipient_nation,
-            purpose=row.purpose,
-            state=row.state,
-            requested_by=row.requested_by,
-            requested_at=row.requested_at,
-            decided_by=row.decided_by,
-            decided_at=row.decided_at,
-            rule=rule,
-            consent_id=row.consent_id,
-            reason=row.reason,
-            audit_index=row.audit_index,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "request_id": self.request_id,
-            "object_kind": self.object_kind,
-            "object_id": self.object_id,
-            "classification": self.label.classification,
-            "originator": f"{self.label.originator_nation}/{self.label.originator_node}",
-            "recipient": self.recipient,
-            "recipient_nation": self.recipient_nation,
-            "purpose": self.purpose,
-            "state": self.state.value,
-            "requested_by": self.requested_by,
-            "requested_at": self.requested_at,
-            "decided_by": self.decided_by,
-            "decided_at": self.decided_at,
-            "rule": self.rule,
-            "consent_id": self.consent_id,
-            "reason": self.reason,
-            "audit_index": self.audit_index,
-        }
-
-
 def _release_entry(
     principal: str, request: ReleaseRequest, action: str, rule: str, reason: str
 ) -> AuditEntry:
@@ -218,6 +149,7 @@ class ReleaseDesk:
     def __init__(self, office: Office, trusted_keys: TrustedKeys) -> None:
         self.office = office
         self.trusted_keys = trusted_keys
+        self.consents = ConsentStore(office, trusted_keys)
 
     # --- standing rules ---------------------------------------------------------------------
 
@@ -357,7 +289,7 @@ class ReleaseDesk:
                 "you may only propose for release what you may read; check the labels and "
                 "your clearance and need-to-know"
             )
-        consents = self._consents_for(recipient.nation)
+        consents = self.consents.for_recipient(recipient.nation)
         outcomes = self._gate_release(items, recipient, purpose, consents)
         rules = self.rules(active_only=True)
         now = office.clock()
@@ -424,7 +356,7 @@ class ReleaseDesk:
         """
         groups: dict[tuple[Action, str | None], list[ReleaseItem]] = {}
         for item in items:
-            consent = _covering(consents, item)
+            consent = covering(consents, item)
             onward = recipient.nation not in item.label.releasable_to
             action = Action.ONWARD_RELEASE if onward else Action.RELEASE
             key = (action, consent.consent_id if consent is not None else None)
@@ -489,7 +421,7 @@ class ReleaseDesk:
             request.content_sha256,
         )
         allowed, _, consent_id = self._gate_release(
-            [item], recipient, request.purpose, self._consents_for(recipient.nation)
+            [item], recipient, request.purpose, self.consents.for_recipient(recipient.nation)
         )[request.object_id]
         if not allowed:
             raise AccessDenied(
@@ -584,140 +516,6 @@ class ReleaseDesk:
         allowed = self.office.readable(viewer, [Resource(r.object_id, r.label) for r in requests])
         visible = [r for r in requests if r.object_id in allowed]
         return visible if limit is None else visible[:limit]
-
-    # --- consents (R5, R6) ------------------------------------------------------------------
-
-    def grant_consent(
-        self,
-        officer: Principal,
-        signing_key: Ed25519PrivateKey,
-        *,
-        recipient_nation: str,
-        objects: Sequence[tuple[str, Label]],
-        expires_at: datetime,
-    ) -> SignedConsent:
-        """Sign this node's consent to release ``objects`` to a third nation until
-        ``expires_at``. The gate decides ``consent``: only the originating node, only a
-        releasing officer cleared for the objects."""
-        office = self.office
-        validate_trigraph(recipient_nation, "recipient nation")
-        if not objects:
-            raise InvalidRequestError("a consent names at least one object")
-        resources = [Resource(object_id, label) for object_id, label in objects]
-        office.decide(officer, Action.CONSENT, resources).require_all()
-        now = office.clock()
-        consent = new_consent(
-            originator_nation=office.local_nation,
-            originator_node=office.local_node,
-            recipient_nation=recipient_nation,
-            object_ids=[object_id for object_id, _ in objects],
-            issued_at=now,
-            expires_at=expires_at,
-        )
-        signed = sign_consent(consent, signing_key)
-        self._store_consent(signed, ConsentDirection.GRANTED, officer.name, "consent_grant")
-        return signed
-
-    def import_consent(self, actor: str, document: str) -> VerifiedConsent:
-        """Store a consent received from the originating node, after checking its signature
-        under that node's trusted key and its expiry (forged or expired: refused)."""
-        signed = SignedConsent.from_json(document)
-        verified = verify_consent(signed, self.trusted_keys, now=self.office.clock())
-        self._store_consent(signed, ConsentDirection.RECEIVED, actor, "consent_import")
-        return verified
-
-    def _store_consent(
-        self, signed: SignedConsent, direction: ConsentDirection, actor: str, action: str
-    ) -> None:
-        consent = signed.consent
-        with self.office.db.session(write=False) as session:
-            existing = session.get(ConsentRow, consent.consent_id)
-        if existing is not None:
-            if existing.document != signed.to_json():
-                raise ConsentError(
-                    f"a different consent with id {consent.consent_id} is already stored: refused"
-                )
-            return
-        self.office.audit.append(
-            AuditEntry(
-                kind=EntryKind.CONSENT,
-                principal=actor,
-                action=action,
-                object_ids=tuple(sorted(consent.object_ids)),
-                recipient=consent.recipient_nation,
-                rule="R5",
-                reason=f"consent {consent.consent_id} until {consent.expires_at.isoformat()}",
-                details={"consent": consent.to_dict()},
-            )
-        )
-        with self.office.db.session(write=True) as session:
-            session.add(
-                ConsentRow(
-                    consent_id=consent.consent_id,
-                    direction=direction,
-                    originator_nation=consent.originator_nation,
-                    originator_node=consent.originator_node,
-                    recipient_nation=consent.recipient_nation,
-                    object_ids=sorted(consent.object_ids),
-                    issued_at=consent.issued_at,
-                    expires_at=consent.expires_at,
-                    document=signed.to_json(),
-                    stored_by=actor,
-                    stored_at=self.office.clock(),
-                )
-            )
-
-    def consents(self) -> list[dict[str, Any]]:
-        """Stored consents (ids, parties, expiry and the number of objects; not the ids)."""
-        with self.office.db.session(write=False) as session:
-            rows = session.scalars(select(ConsentRow).order_by(ConsentRow.stored_at)).all()
-        now = self.office.clock()
-        return [
-            {
-                "consent_id": r.consent_id,
-                "direction": r.direction.value,
-                "originator": f"{r.originator_nation}/{r.originator_node}",
-                "recipient_nation": r.recipient_nation,
-                "objects": len(r.object_ids),
-                "issued_at": r.issued_at,
-                "expires_at": r.expires_at,
-                "expired": now >= r.expires_at,
-            }
-            for r in rows
-        ]
-
-    def _consents_for(self, recipient_nation: str) -> list[VerifiedConsent]:
-        """Stored consents for ``recipient_nation`` that still verify now (signature under the
-        originator's trusted key, not expired); a consent that no longer verifies is skipped,
-        so the gate refuses what only it covered."""
-        now = self.office.clock()
-        query = select(ConsentRow.document).where(
-            ConsentRow.recipient_nation == recipient_nation, ConsentRow.expires_at > now
-        )
-        with self.office.db.session(write=False) as session:
-            documents = list(session.scalars(query.order_by(ConsentRow.stored_at)))
-        verified = []
-        for document in documents:
-            try:
-                verified.append(
-                    verify_consent(SignedConsent.from_json(document), self.trusted_keys, now=now)
-                )
-            except ConsentError:
-                continue
-        return verified
-
-
-def _covering(consents: Sequence[VerifiedConsent], item: ReleaseItem) -> VerifiedConsent | None:
-    label = item.label
-    for verified in consents:
-        consent = verified.consent
-        if (
-            item.object_id in consent.object_ids
-            and consent.originator_nation == label.originator_nation
-            and consent.originator_node == label.originator_node
-        ):
-            return verified
-    return None
 
 
 def _request_row(

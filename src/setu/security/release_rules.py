@@ -5,6 +5,9 @@ label, the SHA-256 of its canonical content (what the STANAG 4778-style binding 
 :mod:`setu.security.binding`) and, for rules with an area or a time window, where and when it
 was observed.
 
+A :class:`ReleaseRequest` is a stored proposal to release one item (its state, who decided,
+when, under which rule).
+
 A :class:`StandingRule` is a releasing officer's standing decision (issue 8 "Release", e.g.
 "UNCLASSIFIED positions and events in this area and time, releasable to JPN: release
 automatically"): one object kind, a ceiling level in this node's national scheme, the recipient
@@ -24,9 +27,15 @@ from typing import Any
 from setu.security import equivalence as eq
 from setu.security.errors import ReleaseRuleError, UnmappedLevelError
 from setu.security.labels import Label, Purpose, validate_trigraph
-from setu.security.models_release import OBJECT_ID_LENGTH, ReleaseRuleRow
+from setu.security.models_release import (
+    OBJECT_ID_LENGTH,
+    ReleaseRequestRow,
+    ReleaseRuleRow,
+    ReleaseState,
+)
 
 _SHA256_HEX_CHARS = 64
+OFFICER_APPROVAL = "officer-approval"  # the rule of a release an officer approved
 
 
 class ObjectKind(StrEnum):
@@ -237,6 +246,75 @@ class StandingRule:
         )
 
 
+@dataclass(frozen=True)
+class ReleaseRequest:
+    """A stored release request as listings show it."""
+
+    request_id: int
+    object_kind: str
+    object_id: str
+    label: Label
+    content_sha256: str
+    recipient: str
+    recipient_nation: str
+    purpose: str
+    state: ReleaseState
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    rule: str  # "standing-rule:N", "officer-approval", or "" while queued or when refused
+    consent_id: str | None
+    reason: str
+    audit_index: int | None
+
+    @classmethod
+    def from_row(cls, row: ReleaseRequestRow) -> ReleaseRequest:
+        rule = f"standing-rule:{row.rule_id}" if row.rule_id is not None else ""
+        if row.state is ReleaseState.RELEASED and row.rule_id is None:
+            rule = OFFICER_APPROVAL
+        return cls(
+            request_id=row.id,
+            object_kind=row.object_kind,
+            object_id=row.object_id,
+            label=Label.from_dict(row.label),
+            content_sha256=row.content_sha256,
+            recipient=row.recipient,
+            recipient_nation=row.recipient_nation,
+            purpose=row.purpose,
+            state=row.state,
+            requested_by=row.requested_by,
+            requested_at=row.requested_at,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+            rule=rule,
+            consent_id=row.consent_id,
+            reason=row.reason,
+            audit_index=row.audit_index,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "object_kind": self.object_kind,
+            "object_id": self.object_id,
+            "classification": self.label.classification,
+            "originator": f"{self.label.originator_nation}/{self.label.originator_node}",
+            "recipient": self.recipient,
+            "recipient_nation": self.recipient_nation,
+            "purpose": self.purpose,
+            "state": self.state.value,
+            "requested_by": self.requested_by,
+            "requested_at": self.requested_at,
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at,
+            "rule": self.rule,
+            "consent_id": self.consent_id,
+            "reason": self.reason,
+            "audit_index": self.audit_index,
+        }
+
+
 def ceiling_rank(nation: str, level: str) -> int:
     """The rank of a rule's ceiling level in ``nation``'s scheme; an unmapped level is refused
     (R3: a rule cannot be stated in a level the equivalence table does not know)."""
@@ -250,9 +328,11 @@ def ceiling_rank(nation: str, level: str) -> int:
 
 
 __all__ = [
+    "OFFICER_APPROVAL",
     "BBox",
     "ObjectKind",
     "ReleaseItem",
+    "ReleaseRequest",
     "StandingRule",
     "ceiling_rank",
     "object_kind",
