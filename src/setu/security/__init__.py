@@ -10,7 +10,8 @@ Modules:
                    ``Purpose``), its canonical bytes, and the label algebra (``derive``,
                    ``recipient_view``)
 - ``equivalence``  the national equivalence table (``equivalence.toml``): ``rank``,
-                   ``equivalent``; an unmapped level is denied, never guessed
+                   ``equivalent``; an unmapped level is denied, never guessed;
+                   ``national_rank`` on each nation's own ladder (same-nation comparisons)
 - ``binding``      the STANAG 4778-style label-content binding (Ed25519 JWS)
 - ``node``         this node's identity: Ed25519 signing key, ECDSA P-256 TLS certificate
 - ``partners``     partner nodes' public bundles and the trusted signing keys
@@ -22,7 +23,8 @@ Modules:
 - ``consent``      the originator's signed consent to a third-party release
 - ``audit``        the disclosure log (``AuditLog``): every decision and disclosure appended
                    to an RFC 9162 Merkle tree in the operational database, signed tree heads,
-                   proofs; ``AuditLog.decision_hook()`` is the gate's ``audit``
+                   proofs; ``AuditLog.decision_hook()`` is the gate's ``audit`` (one
+                   transaction per ``authorize`` call); ``audit_group`` group commit
 - ``merkle``       RFC 9162 §2.1 tree hash, inclusion and consistency proofs (pure)
 - ``audit_proof``  signed tree heads and proof documents, checked with the public key only
 - ``audit_store``, ``audit_verify``, ``models_audit``  the log's tables and full verification
