@@ -182,16 +182,8 @@ class ReleaseDesk:
             valid_from=valid_from,
             valid_until=valid_until,
         )
-        ceiling = Label(
-            originator_nation=office.local_nation,
-            originator_node=office.local_node,
-            classification=max_level,
-            releasable_to=rule.nations,
-            purposes=rule.purposes,
-            caveats=frozenset(),
-            created_at=now,
-        )
-        office.decide(officer, Action.APPROVE_RELEASE, [Resource("rule", ceiling)]).require_all()
+        ceiling = [Resource("rule", self._ceiling(rule))]
+        office.decide(officer, Action.APPROVE_RELEASE, ceiling).require_all()
         with office.db.session(write=True) as session:
             row = rule.to_row()
             row.active = False  # active once the log holds it: nothing unlogged takes effect
