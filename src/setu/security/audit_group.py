@@ -17,6 +17,7 @@ PostgreSQL's row lock on the state row); one process's group counts as one trans
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -58,6 +59,7 @@ class GroupCommit(Generic[Entry, Receipt]):
             self._pending.append(ticket)
         with self._commit_lock:
             if not ticket.settled:  # nobody took it while this thread waited: lead a group
+                time.sleep(0)  # let threads ready to append queue up first (no delay if none)
                 with self._queue_lock:
                     group, self._pending = self._pending, []
                 self._run(group)
