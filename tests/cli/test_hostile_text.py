@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import itertools
 import json
@@ -33,6 +34,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,7 @@ class Step:
     env: dict[str, str] = field(default_factory=dict)
     stdin: str | None = None
     output_file: Path | None = None  # machine output written to this file
+    hold: tuple[str, ...] = ()  # object ids the node receives (no command does) before the step
 
     def full_argv(self, kept: dict[str, Any]) -> list[str]:
         argv = [str(kept.get(a[1:], a)) if a.startswith("@") else a for a in self.argv]
@@ -142,9 +145,23 @@ class Paths:
     def proof(self) -> Path:
         return self.root / f"proof {FILE_TAG}.json"
 
+    def items(self, name: str) -> Path:
+        return self.root / f"items-{name} {FILE_TAG}.jsonl"
 
-def reads(argv: tuple[str, ...], *modes: str, expect: tuple[str, ...] = ()) -> list[Step]:
-    return [Step(argv, mode, expect) for mode in modes]
+    @property
+    def consent(self) -> Path:
+        return self.root / f"consent {FILE_TAG}.json"
+
+    @property
+    def notice(self) -> Path:
+        return self.root / f"notice {FILE_TAG}.json"
+
+
+def reads(
+    argv: tuple[str, ...], *modes: str, expect: tuple[str, ...] = (), **env: str
+) -> list[Step]:
+    """``argv`` in each of ``modes``, with ``env`` set for the run."""
+    return [Step(argv, mode, expect, env=env) for mode in modes]
 
 
 def _rows(data: Any) -> list[Any]:
@@ -335,9 +352,71 @@ def audit_plan(p: Paths) -> list[Step]:
     ]
 
 
+#: Objects a node asks to release, and objects the partner node holds (ids are free text).
+RELEASED = {"a": f"u-a {SHORT}", "b": f"u-b {SHORT}"}
+QUEUED = {"a": f"c-a {SHORT}", "b": f"c-b {SHORT}"}
+HELD = (RELEASED["a"], QUEUED["a"])  # released to the partner (by the rule, by the officer)
+
+
+def release_plan(p: Paths) -> list[Step]:
+    """Release from this node (IND) to the partner (JPN), which then holds :data:`HELD` and
+    receives a consent and a re-classification notice for them; an officer acts on both."""
+    ind = {"SETU_ACTOR": "officer"}
+    jpn = {**ind, "SETU_DATA_DIR": str(p.partner_dir)}
+    officer = ("users", "add", "officer", "--groups", "mda", "--roles", "releasing_officer")
+    rule = ("release", "rules", "add", "--kind", "position", "--to", "JPN", "--purposes", "MDA")
+    request = ("release", "request", "--to", "node-k", "--purpose", "MDA")
+    queued = {"req_a": lambda d: d[0]["request_id"], "req_b": lambda d: d[1]["request_id"]}
+    notice = {"notice": lambda d: d[0]["notice_id"]}
+    held = ",".join(HELD)
+    details = LONG[:4000]  # the longest account of a compromise taken
+    both = ("table", "json")
+    return [
+        Step((*officer, "--nation", "IND", "--clearance", "SECRET", "--no-password")),
+        Step((*officer, "--nation", "JPN", "--clearance", "極秘", "--no-password"), env=jpn),
+        Step(("partner", "add", str(p.own_bundle), "--nation", "IND", "--name", "node-a"), env=jpn),
+        Step((*rule, "--max-level", "UNCLASSIFIED"), env=ind),
+        Step((*rule, "--max-level", "CONFIDENTIAL"), "json", env=ind),
+        *reads(("release", "rules", "list"), *both, **ind),
+        Step(("release", "rules", "stop", "2"), env=ind),
+        Step((*request, str(p.items("a"))), expect=FRAGMENTS, env=ind),
+        Step((*request, str(p.items("b"))), "json", FRAGMENTS, env=ind),
+        Step(("release", "queue"), expect=FRAGMENTS, env=ind),
+        Step(("release", "queue"), "json", FRAGMENTS, keep=queued, env=ind),
+        Step(("release", "approve", "@req_a"), env=ind),
+        Step(("release", "refuse", "@req_b", "--reason", HOSTILE), env=ind),
+        *reads(("release", "history"), *both, expect=FRAGMENTS, **ind),
+        Step(
+            ("consent", "grant", "--to", "USA", "--objects", held, "--expires-days", "7",
+             "--out", str(p.consent)),
+            expect=(FILE_TAG,), env=ind,
+        ),
+        Step(("consent", "import", str(p.consent)), env=jpn),
+        *reads(("consent", "list"), *both, **jpn),
+        Step(
+            ("reclassify", "issue", "--objects", held, "--level", "UNCLASSIFIED",
+             "--out", str(p.notice)),
+            expect=(FILE_TAG,), env=ind,
+        ),
+        Step(("reclassify", "apply", str(p.notice)), expect=FRAGMENTS, env=jpn, hold=HELD),
+        Step(("reclassify", "apply", str(p.notice)), "json", env=jpn),
+        *reads(("reclassify", "list"), *both, **jpn),
+        Step(("compromise", "report", "--objects", HELD[0], "--details", HOSTILE), env=jpn),
+        Step(("compromise", "report", "--objects", HELD[1], "--details", details), "json", env=jpn),
+        Step(("compromise", "list"), expect=FRAGMENTS, env=jpn),
+        Step(("compromise", "list"), "json", FRAGMENTS, keep=notice, env=jpn),
+        Step(("compromise", "sent", "@notice"), env=jpn),
+        Step(("retention", "set", "MDA", "30"), env=jpn),
+        *reads(("retention", "show"), *both, **jpn),
+        *reads(("retention", "run"), *both, **jpn),
+        *reads(("retention", "holdings"), *both, expect=FRAGMENTS, **jpn),
+    ]  # fmt: skip
+
+
 def plan(p: Paths) -> list[Step]:
     """Every step, in order; the demo last (its sample feed would crowd the tables)."""
     steps = [*maritime_plan(p), *coop_plan(), *acsa_plan(p), *security_plan(p), *audit_plan(p)]
+    steps += release_plan(p)
     return [*steps, Step(("demo",))]
 
 
@@ -412,6 +491,62 @@ def _audit_entries(data_dir: Path) -> None:
             for i in range(2)
         ]
         AuditLog(db, None).append_many(entries)
+    finally:
+        db.dispose()
+
+
+def _label(level: str) -> Any:
+    """A label of this node (IND ``node-a``), releasable to JPN for MDA."""
+    from setu.security.labels import Label
+
+    return Label(
+        originator_nation="IND",
+        originator_node="node-a",
+        classification=level,
+        releasable_to=frozenset({"IND", "JPN"}),
+        purposes=frozenset({"MDA"}),
+        caveats=frozenset(),
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def _release_items(name: str) -> str:
+    """JSON lines for ``setu release request``: one object a standing rule releases, one that
+    waits for the officer."""
+    items = ((RELEASED[name], "UNCLASSIFIED"), (QUEUED[name], "CONFIDENTIAL"))
+    return "".join(
+        json.dumps(
+            {
+                "object_kind": "position",
+                "object_id": object_id,
+                "label": _label(level).to_dict(),
+                "content_sha256": hashlib.sha256(object_id.encode()).hexdigest(),
+            }
+        )
+        + "\n"
+        for object_id, level in items
+    )
+
+
+def _hold(object_ids: tuple[str, ...]) -> None:
+    """The node of ``SETU_DATA_DIR`` receives ``object_ids`` from ``node-a`` (as the exchange
+    records them; no command receives)."""
+    from setu.db import open_database
+    from setu.security.audit import AuditLog
+    from setu.security.node import load_node
+    from setu.security.release import Office
+    from setu.security.release_rules import ObjectKind, ReleaseItem
+    from setu.security.retention import Holdings
+    from setu.settings import load_settings
+
+    settings = load_settings()
+    db = open_database(settings)
+    try:
+        node = load_node(settings)
+        office = Office(db, AuditLog(db, node.signing_key), node.nation, node.name)
+        for object_id in object_ids:
+            item = ReleaseItem(ObjectKind.POSITION, object_id, _label("CONFIDENTIAL"), "0" * 64)
+            Holdings(office).receive(item, purpose="MDA", source_node="node-a")
     finally:
         db.dispose()
 
@@ -527,6 +662,9 @@ def _consoles_as_in_a_pipe() -> bool:
 
 def _run(step: Step, env: dict[str, str], kept: dict[str, Any], *, real_process: bool) -> Run:
     argv = step.full_argv(kept)
+    if step.hold:
+        with _environment({**env, **step.env}):
+            _hold(step.hold)
     run_setu = _real_process if real_process else _in_process
     code, stdout, stderr = run_setu(argv, {**env, **step.env}, step.stdin or "")
     output = stdout
@@ -568,6 +706,8 @@ def hostile_runs(
     paths.csv.write_text(_csv_feed(), encoding="utf-8")
     paths.document.write_text("requisition\n", encoding="utf-8")
     paths.sim.parent.mkdir()
+    for name in RELEASED:
+        paths.items(name).write_text(_release_items(name), encoding="utf-8")
     _audit_entries(data_dir)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SETU_")}
     env |= {"SETU_DATA_DIR": str(data_dir), "SETU_ACTOR": SHORT, "COLUMNS": COLUMNS}
