@@ -28,6 +28,8 @@ Modules:
 - ``merkle``       RFC 9162 §2.1 tree hash, inclusion and consistency proofs (pure)
 - ``audit_proof``  signed tree heads and proof documents, checked with the public key only
 - ``audit_store``, ``audit_verify``, ``models_audit``  the log's tables and full verification
+- ``source_labels`` labels of stored data: ``label_id`` (content address), the open-AIS default
+                   a null ``label_id`` stands for, and ``setu ingest --label`` specs
 - ``release``      release requests, the queue and officer approval, stored consents
                    (``ReleaseDesk``; ``Office``: database, log, node and clock of every act);
                    ``release_rules`` the items, requests and standing rules;
