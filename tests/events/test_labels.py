@@ -220,3 +220,15 @@ def test_derived_event_labels_never_widen(tmp_path_factory: pytest.TempPathFacto
         assert derived.releasable_to <= lb.releasable_to
         assert derived.purposes <= lb.purposes
         assert derived.caveats >= lb.caveats
+
+
+def test_a_point_interpolated_between_two_labels_names_both() -> None:
+    """Resampling (the encounter grid) never drops a label: a grid point between fixes of
+    labels a and b carries a+b, an exact fix its own, all-open tracks stay null."""
+    a, b = "a" * 16, "b" * 16
+    tracks = Tracks.from_positions(_track(7, [a, a, b]))
+    grid = tracks.resample(30.0).frame.sort("received_at")
+    assert grid["label_id"].to_list() == [a, a, a, f"{a}+{b}", b]
+    assert label_key(grid["label_id"].to_list()) == f"{a}+{b}"
+    open_grid = Tracks.from_positions(_track(7, [None, None])).resample(30.0).frame
+    assert open_grid["label_id"].null_count() == open_grid.height

@@ -100,8 +100,10 @@ def with_source_labels(events: Sequence[Event], tracks: Tracks) -> list[Event]:
 
     Labels are looked up per run of equal labels of one vessel, not per fix: with every fix
     open AIS (the usual case) nothing is computed and every key is None."""
+    if not events or "label_id" not in tracks.frame.columns:  # a hand-built frame: open AIS
+        return list(events)
     labels = tracks.frame["label_id"]
-    if not events or labels.null_count() == len(labels):
+    if labels.null_count() == len(labels):
         return list(events)
     runs = _label_runs(tracks.frame)
     by_vessel: dict[int, list[tuple[object, object, str | None]]] = {}
