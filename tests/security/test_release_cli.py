@@ -263,3 +263,28 @@ def test_an_unknown_or_forbidden_request_id_gives_the_same_answer(
     assert forbidden[0] == unknown[0] == 4
     assert forbidden[2].replace(" 1 ", " 2 ") == unknown[2]
     assert json.loads(ok(capsys, *ind, "release", "queue", "--json")) == []
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("release", "request", "{missing}", "--to", "jpn-yokosuka", "--purpose", "MDA"),
+        ("consent", "import", "{missing}"),
+        ("reclassify", "apply", "{missing}"),
+        ("consent", "import", "{latin1}"),
+    ],
+)
+def test_a_missing_or_unreadable_document_is_a_clear_error_not_a_traceback(
+    nodes: dict[str, list[str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+) -> None:
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes(b'{"consent": "caf\xe9"}')
+    paths = {"{missing}": str(tmp_path / "nowhere.json"), "{latin1}": str(latin1)}
+    code, _, err = run(capsys, *nodes["ind"], *(paths.get(a, a) for a in argv))
+    assert code == 3, err
+    assert "Traceback" not in err
+    assert ("does not exist" in err) or ("is not UTF-8 text" in err)

@@ -120,6 +120,18 @@ def _write(text: str, out: Path | None, what: str) -> None:
     console.print(message("wrote {} {}", what, out))
 
 
+def _read_document(path: Path, what: str) -> str:
+    """The UTF-8 text of a document named on the command line, or a clear error (exit 3)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{what} {path} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{what} {path} is not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
 def _ids(text: str) -> list[str]:
     ids = [part.strip() for part in text.split(",") if part.strip()]
     if not ids:
@@ -161,7 +173,7 @@ def release_request(
 
     env = _env(ctx)
     parsed = []
-    for number, line in enumerate(items.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(_read_document(items, "items file").splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -339,7 +351,7 @@ def consent_import(ctx: typer.Context, document: Path = typer.Argument(...)) -> 
     """Store a consent from the originating node after checking its signature and expiry."""
     env = _env(ctx)
     verified = _desk(env).consents.import_document(
-        env.actor.name, document.read_text(encoding="utf-8")
+        env.actor.name, _read_document(document, "consent")
     )
     console.print(message("consent {} stored", verified.consent_id))
 
@@ -390,7 +402,7 @@ def reclassify_apply(
 
     env = _env(ctx)
     done = Reclassifier(env.office, env.trusted_keys).apply(
-        env.actor.name, document.read_text(encoding="utf-8")
+        env.actor.name, _read_document(document, "notice")
     )
     _show([d.to_dict() for d in done], _CHANGE_COLS, f"{len(done)} label(s) changed", as_json)
 
