@@ -15,15 +15,29 @@ Method, near-linear in the number of positions (no all-pairs comparison):
    becomes an encounter when it lasts ``min_duration_s`` (first to last grid time), both vessels'
    median speed over it is below the limit, and its mean position is far enough from any port.
 
-Memory grows with the traffic, not with the square of a port's crowd. Ships moored side by side
-in a port form pairs at every grid time, as many as the square of the crowd, and the port rule
-rejects all of them. So the grid is paired a slice of time at a time (``points_per_chunk``), and
-each slice's pairs are folded into run summaries (span, sample counts, coordinate sums) that are
-chained across slices; the pairs themselves are dropped with their slice. A run that has ended
-is kept as a candidate only when it may still be an encounter (see :func:`_may_be_encounter`: the
-tests there can only reject runs the exact rules reject). Only the candidates' pairs are then
-rebuilt, by the same :func:`close_pairs` on the grid points of their two vessels over their span,
-and judged by exactly the rules above, so the events are those of pairing the whole grid at once.
+Work and memory grow with the traffic, not with the square of a port's crowd. Ships moored side
+by side in a port form pairs at every grid time, as many as the square of the crowd, and the port
+rule rejects all of them. Three things keep the events exactly those of pairing the whole grid at
+once while avoiding that:
+
+- *Deep in port.* A grid point within ``0.4 * min_distance_from_port_m`` of a port is "deep" in
+  that port's zone (ports closer than twice that plus ``max_distance_m`` share a zone; a zone
+  counts only when every point deep in it lies, with margin, within ``min_distance_from_port_m``
+  of one of its ports: see :class:`PortZones`). Two deep points are never paired. A run made
+  only of such skipped pairs cannot be an encounter: every midpoint, and so the mean position
+  (a mean of longitudes and latitudes inside one small box), lies within the port distance. A
+  run that mixes skipped and paired samples is seen where a paired stretch begins or ends next
+  to a skipped pair (checked from the two vessels' points); every run of such a vessel pair is
+  then rebuilt in full. Moored ships are *not* simply dropped: two ships can moor together, sail
+  out together and drift far out, and that whole run is one encounter from its first sample.
+- *Slices of time.* The grid is paired a slice of time at a time (``points_per_chunk``), and
+  each slice's pairs are folded into run summaries (span, sample counts, coordinate sums) that
+  are chained across slices; the pairs themselves are dropped with their slice.
+- *Candidates.* A run that has ended is kept only when it may still be an encounter (see
+  :meth:`EncounterDetector._may_be_encounter`: those tests can only reject runs the exact rules
+  reject). Only the candidates' pairs are then rebuilt, by the same :func:`close_pairs` on the
+  grid points of their two vessels over their span, and judged by exactly the rules above.
+
 What stays in memory is the grid, one slice's pairs, one summary per pair currently in contact,
 and the candidates.
 """
@@ -41,6 +55,7 @@ from setu.errors import ValidationError
 from setu.events.base import parameters_of
 from setu.events.model import Event, EventType
 from setu.tracks.derive import haversine_expr
+from setu.tracks.geo import EARTH_RADIUS_M, haversine_m
 
 if TYPE_CHECKING:
     from setu.events.ports import PortIndex
@@ -58,6 +73,10 @@ POINTS_PER_CHUNK = 200_000
 _PORT_SLACK_M = 1.0
 
 _PAIR_KEY = ["mmsi_a", "mmsi_b"]
+
+#: Share of ``min_distance_from_port_m`` within which a grid point is deep in a port (setu's
+#: choice: 4 km of the 10 km rule, leaving room for ports a few km apart to share a zone).
+_DEEP_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,7 @@ class EncounterDetector:
             raise ValidationError("points_per_chunk must be at least 1")
         self.config = config or EncounterConfig()
         self._ports = ports
+        self._zones: PortZones | None = None
         self.points_per_chunk = points_per_chunk
 
     def _port_index(self) -> PortIndex:
@@ -106,6 +126,11 @@ class EncounterDetector:
 
             self._ports = load_ports()
         return self._ports
+
+    def _port_zones(self) -> PortZones:
+        if self._zones is None:
+            self._zones = PortZones.of(self._port_index(), self.config)
+        return self._zones
 
     def detect(self, tracks: Tracks) -> list[Event]:
         cfg = self.config
@@ -116,11 +141,22 @@ class EncounterDetector:
         any frame with mmsi, received_at, lon, lat and speed_knots on common grid times)."""
         if grid.height == 0:
             return []
-        points = grid_points(grid)
-        candidates = self._candidates(points)
+        points = self.zoned_points(grid)
+        candidates, mixed = self._candidates(points)
+        if mixed.height:  # every run of these pairs, rebuilt whole (see the module docstring)
+            t_us = points["t_us"]
+            span = [pl.lit(t_us.min(), pl.Int64).alias("start_us")]
+            span.append(pl.lit(t_us.max(), pl.Int64).alias("end_us"))
+            candidates = pl.concat([candidates, mixed.with_columns(span)])
         if candidates.height == 0:
             return []
         return self.report(pair_runs(candidate_pairs(points, candidates, self.config), self.config))
+
+    def zoned_points(self, grid: pl.DataFrame) -> pl.DataFrame:
+        """:func:`grid_points` with the port ``zone`` each point is deep in (-1: none)."""
+        points = grid_points(grid)
+        zone = self._port_zones().zone_of(points["lon"].to_numpy(), points["lat"].to_numpy())
+        return points.with_columns(pl.Series("zone", zone, dtype=pl.Int64))
 
     def report(self, runs: pl.DataFrame) -> list[Event]:
         """Events for the runs (from :func:`pair_runs`) whose mean position is far from ports."""
@@ -132,23 +168,33 @@ class EncounterDetector:
         found = runs.with_columns(pl.Series("_port", index)).filter(pl.col("_port") < 0)
         return [self._event(row) for row in found.iter_rows(named=True)]
 
-    def _candidates(self, points: pl.DataFrame) -> pl.DataFrame:
-        """Span (mmsi_a, mmsi_b, start_us, end_us) of every run that may be an encounter,
-        pairing ``points`` (sorted by time) one slice of grid times at a time."""
+    def _candidates(self, points: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Span (mmsi_a, mmsi_b, start_us, end_us) of every run that may be an encounter, and
+        the vessel pairs (mmsi_a, mmsi_b) with a run that mixes paired and skipped samples,
+        pairing ``points`` (sorted by time, with their port ``zone``) a slice at a time."""
         cfg = self.config
         step_us = round(cfg.interval_s * 1e6)
+        t_all = points["t_us"].to_numpy()
         open_runs = _empty_summaries()
         kept: list[pl.DataFrame] = []
-        for lo, hi in time_slices(points["t_us"].to_numpy(), self.points_per_chunk):
+        mixed: list[pl.DataFrame] = [pl.DataFrame(schema=dict.fromkeys(_PAIR_KEY, pl.UInt32))]
+        for lo, hi in time_slices(t_all, self.points_per_chunk):
             chunk = points.slice(lo, hi - lo)
-            pairs = _pairs_of_points(chunk, cfg.max_distance_m)
-            runs = _chain(pl.concat([open_runs, _summaries(pairs, cfg, step_us)]), step_us)
+            fresh = _summaries(_pairs_of_points(chunk, cfg.max_distance_m, True), cfg, step_us)
+            back = int(np.searchsorted(t_all, t_all[lo] - step_us))  # the grid time before
+            before = _skipped(points.slice(back, hi - back), fresh, "start_us", -step_us, cfg)
+            runs = _chain(pl.concat([open_runs, fresh.with_columns(before)]), step_us)
             # a run can go on in the next slice when its next grid time is not before it
-            next_t = points["t_us"][hi] if hi < points.height else None
+            next_t = t_all[hi] if hi < len(t_all) else None
             ongoing = pl.lit(False) if next_t is None else pl.col("end_us") + step_us >= next_t
             open_runs = runs.filter(ongoing)
-            kept.append(self._may_be_encounter(runs.filter(~ongoing)))
-        return pl.concat(kept).sort(["mmsi_a", "mmsi_b", "start_us"])
+            ended = runs.filter(~ongoing)
+            ended = ended.with_columns(_skipped(chunk, ended, "end_us", step_us, cfg))
+            mixed.append(ended.filter(pl.col("skip_before") | pl.col("skip_after"))[_PAIR_KEY])
+            kept.append(self._may_be_encounter(ended))
+        pairs = pl.concat(mixed).unique()
+        spans = pl.concat(kept).join(pairs, on=_PAIR_KEY, how="anti")
+        return spans.sort([*_PAIR_KEY, "start_us"]), pairs
 
     def _may_be_encounter(self, runs: pl.DataFrame) -> pl.DataFrame:
         """The spans of the ended ``runs`` that the exact rules might accept.
@@ -262,13 +308,14 @@ def _summaries(pairs: pl.DataFrame, config: EncounterConfig, step_us: int) -> pl
             pl.col("lat").sum().alias("lat_sum"),
         )
         .drop("run")
+        .with_columns(pl.lit(False).alias("skip_before"))
         .select(_empty_summaries().columns)
     )
 
 
 def _empty_summaries() -> pl.DataFrame:
     """Run summaries: pair, first and last grid time, samples, known and slow speeds per vessel,
-    and the sums behind the mean position."""
+    the sums behind the mean position, and whether a skipped pair precedes the run."""
     counts = ("samples", "known_a", "slow_a", "known_b", "slow_b")
     return pl.DataFrame(
         schema={
@@ -278,6 +325,7 @@ def _empty_summaries() -> pl.DataFrame:
             "end_us": pl.Int64,
             **dict.fromkeys(counts, pl.Int64),
             **dict.fromkeys(("sin_sum", "cos_sum", "lat_sum"), pl.Float64),
+            "skip_before": pl.Boolean,
         }
     )
 
@@ -288,13 +336,117 @@ def _chain(summaries: pl.DataFrame, step_us: int) -> pl.DataFrame:
     ordered = summaries.sort([*_PAIR_KEY, "start_us"]).with_columns(
         _run_ids("start_us", "end_us", step_us)
     )
-    totals = [c for c in summaries.columns if c not in (*_PAIR_KEY, "start_us", "end_us")]
+    fixed = (*_PAIR_KEY, "start_us", "end_us", "skip_before")
+    totals = [c for c in summaries.columns if c not in fixed]
     return (
         ordered.group_by(*_PAIR_KEY, "run")
-        .agg(pl.col("start_us").min(), pl.col("end_us").max(), pl.col(totals).sum())
+        .agg(
+            pl.col("start_us").min(),
+            pl.col("end_us").max(),
+            pl.col(totals).sum(),
+            pl.col("skip_before").sort_by("start_us").first(),  # of the earliest piece
+        )
         .drop("run")
         .select(summaries.columns)
     )
+
+
+def _skipped(
+    window: pl.DataFrame, runs: pl.DataFrame, column: str, offset_us: int, config: EncounterConfig
+) -> pl.Series:
+    """Per run, whether its two vessels form a skipped pair (both deep in a port, within
+    ``max_distance_m``, by the distance pairing computes) at ``column + offset_us``, judged on
+    the points of ``window``: ``skip_before`` for a negative offset, else ``skip_after``."""
+    name = "skip_before" if offset_us < 0 else "skip_after"
+    deep = window.filter(pl.col("zone") >= 0).select("t_us", "mmsi", "lon", "lat")
+    if runs.height == 0 or deep.height == 0:
+        return pl.Series(name, [False] * runs.height, dtype=pl.Boolean)
+    asked = runs.select(*_PAIR_KEY, (pl.col(column) + offset_us).alias("t_us")).with_row_index()
+    both = asked
+    for side in ("a", "b"):
+        names = {c: f"{c}_{side}" for c in ("mmsi", "lon", "lat")}
+        both = both.join(deep.rename(names), on=["t_us", f"mmsi_{side}"])
+    distance = haversine_expr(pl.col("lon_a"), pl.col("lat_a"), pl.col("lon_b"), pl.col("lat_b"))
+    hits = both.filter(distance <= config.max_distance_m)["index"]
+    return asked.select(pl.col("index").is_in(hits.implode()).alias(name)).to_series()
+
+
+@dataclass(frozen=True)
+class PortZones:
+    """Which grid points are deep in a port, so that two of them need not be paired.
+
+    A point is deep when it lies within ``radius_m`` (``0.4 * min_distance_from_port_m``) of a
+    port. Ports closer together than ``2 * radius_m + max_distance_m`` share a zone, so two
+    deep points close enough to pair are deep in the same zone. A zone counts (``zone`` >= 0 for
+    its ports) only when one of its ports, the anchor, has every point deep in the zone within
+    the box of latitudes and longitudes that a distance ``rho`` (farthest port of the zone +
+    ``radius_m``) allows, and every point of that box lies within
+    ``min_distance_from_port_m - _PORT_SLACK_M`` of the anchor. Midpoints of deep points, and
+    means of midpoints (a mean of latitudes; a circular mean of longitudes inside an arc under a
+    right angle), stay in the box; so a run of skipped pairs always fails the port rule.
+    """
+
+    ports: PortIndex
+    radius_m: float
+    zone: np.ndarray
+
+    @classmethod
+    def of(cls, ports: PortIndex, config: EncounterConfig) -> PortZones:
+        radius = _DEEP_SHARE * config.min_distance_from_port_m
+        n = len(ports)
+        if n == 0 or radius <= 0:
+            return cls(ports, 0.0, np.full(n, -1, dtype=np.int64))
+        lon = np.array([p.lon for p in ports.ports])
+        lat = np.array([p.lat for p in ports.ports])
+        parent = np.arange(n)
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = int(parent[i])
+            return i
+
+        link = 2 * radius + config.max_distance_m
+        order = np.argsort(lat)
+        band = math.degrees(link / EARTH_RADIUS_M)
+        for k, i in enumerate(order):
+            j = order[k + 1 : int(np.searchsorted(lat[order], lat[i] + band, side="right"))]
+            for other in j[haversine_m(lon[i], lat[i], lon[j], lat[j]) <= link]:
+                parent[root(int(other))] = root(int(i))
+        zone = np.array([root(i) for i in range(n)], dtype=np.int64)
+        limit = config.min_distance_from_port_m - _PORT_SLACK_M
+        for z in np.unique(zone):
+            members = np.flatnonzero(zone == z)
+            spread = haversine_m(
+                lon[members][:, None], lat[members][:, None], lon[members], lat[members]
+            ).max(axis=1)
+            anchor = int(np.argmin(spread))
+            if _box_reach_m(lat[members][anchor], spread[anchor] + radius) > limit:
+                zone[members] = -1
+        return cls(ports, radius, zone)
+
+    def zone_of(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """The zone each point is deep in, or -1."""
+        if self.radius_m <= 0 or not (self.zone >= 0).any():
+            return np.full(len(lon), -1, dtype=np.int64)
+        index, _distance = self.ports.nearest(lon, lat, self.radius_m)
+        return np.where(index >= 0, self.zone[np.maximum(index, 0)], -1)
+
+
+def _box_reach_m(lat_deg: float, rho_m: float) -> float:
+    """The farthest a point can be from a point P at latitude ``lat_deg`` when its latitude is
+    within ``rho_m / R`` of P's and its longitude within the bound that a great-circle distance
+    ``rho_m`` implies (haversine: sin(dlon / 2) <= sin(rho / 2R) / cos(the box's polar edge));
+    infinite when the box reaches a pole or spans a right angle of longitude."""
+    dphi = rho_m / EARTH_RADIUS_M
+    phi = math.radians(abs(lat_deg))
+    cos_far, half = math.cos(min(phi + dphi, math.pi / 2)), math.sin(dphi / 2)
+    if cos_far <= half or 2 * math.asin(half / cos_far) >= math.pi / 4:
+        return math.inf
+    dlon = 2 * math.asin(half / cos_far)
+    cos_near = math.cos(max(0.0, phi - dphi))
+    hav = math.sin(dphi / 2) ** 2 + math.cos(phi) * cos_near * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, hav)))
 
 
 def time_slices(t_us: np.ndarray, points_per_chunk: int) -> list[tuple[int, int]]:
@@ -373,13 +525,18 @@ def close_pairs(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
     return _pairs_of_points(grid_points(grid), max_distance_m)
 
 
-def _pairs_of_points(points: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
-    """:func:`close_pairs` of :func:`grid_points`."""
+def _pairs_of_points(
+    points: pl.DataFrame, max_distance_m: float, skip_deep: bool = False
+) -> pl.DataFrame:
+    """:func:`close_pairs` of :func:`grid_points`; with ``skip_deep``, without the pairs of two
+    points deep in a port (``zone`` >= 0; two such points that close share their zone)."""
     cell_deg = max_distance_m / _M_PER_DEG_LAT
     points = points.with_columns(
         (pl.col("lat") / cell_deg).floor().cast(pl.Int64).alias("cy"),
         ((pl.col("lon") + 180.0) / cell_deg).floor().cast(pl.Int64).alias("cx"),
     )
+    if not skip_deep:
+        points = points.with_columns(pl.lit(-1, pl.Int64).alias("zone"))
     probes = _probes(points, cell_deg)
     other = points.select(
         "t_us",
@@ -389,8 +546,15 @@ def _pairs_of_points(points: pl.DataFrame, max_distance_m: float) -> pl.DataFram
         pl.col("lon").alias("lon_b"),
         pl.col("lat").alias("lat_b"),
         pl.col("speed").alias("speed_b"),
+        pl.col("zone").alias("zone_b"),
     )
-    joined = probes.join(other, on=["t_us", "ny", "nx"]).filter(pl.col("mmsi") < pl.col("mmsi_b"))
+    key = ["t_us", "ny", "nx"]
+    joined = pl.concat(
+        [
+            probes.join(other.filter(pl.col("zone_b") < 0), on=key),
+            probes.filter(pl.col("zone") < 0).join(other.filter(pl.col("zone_b") >= 0), on=key),
+        ]
+    ).filter(pl.col("mmsi") < pl.col("mmsi_b"))
     joined = joined.with_columns(
         haversine_expr(pl.col("lon"), pl.col("lat"), pl.col("lon_b"), pl.col("lat_b")).alias(
             "distance_m"
@@ -429,6 +593,7 @@ def _probes(points: pl.DataFrame, cell_deg: float) -> pl.DataFrame:
             "lon",
             "lat",
             "speed",
+            "zone",
             pl.int_ranges(pl.col("cy") - 1, pl.col("cy") + 2).alias("ny"),
             pl.int_ranges(pl.col("cx") - reach, pl.col("cx") + reach + 1).alias("nx"),
         )
