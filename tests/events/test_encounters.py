@@ -14,7 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from setu.events import EncounterConfig, EncounterDetector, EventType
-from setu.events.encounters import close_pair_keys, close_pairs, pair_runs
+from setu.events.encounters import (
+    PortZones,
+    _box_reach_m,
+    close_pair_keys,
+    close_pairs,
+    pair_runs,
+)
 from setu.events.ports import Port, PortIndex
 from setu.tracks import Tracks, haversine_m
 
@@ -339,3 +345,49 @@ def test_pair_keys_by_slices_are_the_distinct_pairs_of_close_pairs(
     expected = close_pairs(frame, 500.0).select("mmsi_a", "mmsi_b").unique()
     assert sorted(keys.iter_rows()) == sorted(expected.iter_rows())
     assert keys.height == keys.unique().height
+
+
+# -- port zones: which points may skip pairing ----------------------------------------------------
+
+
+def zones_of(*ports: tuple[float, float]) -> list[int]:
+    index = PortIndex([Port(f"XX{i:03d}", "P", "X", x, y) for i, (x, y) in enumerate(ports)])
+    return PortZones.of(index, EncounterConfig()).zone.tolist()
+
+
+def test_ports_close_together_share_a_zone_and_a_sprawling_chain_has_none() -> None:
+    near = offset(*BASE, 3_000.0, 0.0)
+    far = offset(*BASE, 9_000.0, 0.0)
+    assert zones_of(BASE, near)[0] == zones_of(BASE, near)[1] >= 0
+    lone = zones_of(BASE, far)
+    assert lone[0] >= 0 and lone[1] >= 0 and lone[0] != lone[1]
+    chain = [offset(*BASE, 8_000.0 * k, 0.0) for k in range(3)]  # 16 km end to end
+    assert zones_of(*chain) == [-1, -1, -1]
+    assert zones_of((10.0, 89.99)) == [-1]  # the box around a pole is no box
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(-85.0, 85.0),
+    st.floats(100.0, 8_000.0),
+    st.lists(st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 2 * np.pi)), min_size=1, max_size=6),
+)
+def test_points_within_reach_of_a_port_and_their_mean_stay_in_its_box(
+    lat: float, rho: float, polar: list[tuple[float, float]]
+) -> None:
+    # the argument that a run of skipped pairs fails the port rule: points within rho of P, and
+    # their mean (circular in longitude), are within _box_reach_m of P
+    reach = _box_reach_m(lat, rho)
+    if not np.isfinite(reach):
+        return
+    points = [offset(0.0, lat, f * rho * np.sin(b), f * rho * np.cos(b)) for f, b in polar]
+    points = [(x, y) for x, y in points if float(haversine_m(0.0, lat, x, y)) <= rho]
+    if not points:
+        return
+    lons = np.radians([x for x, _ in points])
+    mean = (
+        float(np.degrees(np.arctan2(np.sin(lons).mean(), np.cos(lons).mean()))),
+        float(np.mean([y for _, y in points])),
+    )
+    for x, y in [*points, mean]:
+        assert float(haversine_m(0.0, lat, x, y)) <= reach + 1e-6
