@@ -116,9 +116,7 @@ class HeldItemRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     object_kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    object_id: Mapped[str] = mapped_column(
-        String(OBJECT_ID_LENGTH), nullable=False, unique=True
-    )
+    object_id: Mapped[str] = mapped_column(String(OBJECT_ID_LENGTH), nullable=False, unique=True)
     label: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     content_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     purpose: Mapped[str] = mapped_column(String(16), nullable=False)
