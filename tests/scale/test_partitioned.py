@@ -157,3 +157,71 @@ def test_cli_refuses_a_batch_size_below_one(
     base = ("--data-dir", str(data_dir), "events", "detect")
     code, _ = run_cli(capsys, *base, "--batch-positions", "0")
     assert code == 2  # a usage error
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory, shore_cache: Path) -> MaritimeStore:
+    """The simulator's demo scenario (identity changes, drift with vessel lengths: detectors
+    that read statics) in a store, positions and statics."""
+    from setu.ingest import MemorySink, ingest, sources_for
+    from setu.sim import simulate
+
+    folder = tmp_path_factory.mktemp("demo")
+    nmea, _truth = simulate("demo", seed=1).write(folder / "demo.nmea")
+    sink = MemorySink()
+    ingest(sources_for(paths=[str(nmea)]), sink)
+    store = open_store(Settings(data_dir=folder / "setu-data"))
+    store.write({"positions": sink.table("positions"), "statics": sink.table("statics")})
+    return store
+
+
+@pytest.mark.slow
+def test_statics_read_by_batch_give_the_events_of_all_statics_at_once(
+    demo_store: MaritimeStore,
+) -> None:
+    expected = run_detectors(demo_store.positions(), make_detectors(statics=demo_store.statics()))
+    assert {"identity_change", "drift"} <= {e.event_type.value for e in expected}
+    run = detect_partitioned(demo_store, make_detectors(), buckets=9, positions_per_batch=2_000)
+    assert run.batches > 1
+    assert records(run.events) == records(expected)
+
+
+@pytest.mark.slow
+def test_gap_and_encounter_events_carry_their_vessels_labels_as_in_one_process(
+    scenario: pl.DataFrame, tmp_path: Path, shore_cache: Path
+) -> None:
+    # Regression: the events of the shared steps (gaps, encounters) were built from thinned
+    # fixes and grids, which carry no labels, and came out unlabelled.
+    import pyarrow as pa
+
+    from setu.scale import detect_distributed, open_client
+
+    table = as_store_table(scenario)
+    labelled = {419_000_101: "L-navy", 563_000_401: "L-coast"}  # an encounter, a gap
+    label = [labelled.get(m) for m in table["mmsi"].to_pylist()]
+    table = table.append_column("label_id", pa.array(label, pa.string()))
+    store = open_store(Settings(data_dir=tmp_path / "setu-data"))
+    store.write({"positions": table})
+    expected = run_detectors(store.positions(), make_detectors())
+    tagged = {e.event_type.value for e in expected if e.label_id}
+    assert {"encounter", "gap"} <= tagged
+    # one bucket per batch: the open vessel of the encounter is in a batch without labels
+    run = detect_partitioned(store, make_detectors(), buckets=16, positions_per_batch=1)
+    assert records(run.events) == records(expected)
+    with open_client("local", n_workers=2, processes=False) as client:
+        found = detect_distributed(store, make_detectors(), client=client, cache_dir=shore_cache)
+    assert records(found) == records(expected)
+
+
+@pytest.mark.slow
+def test_cli_detect_by_day_reads_statics_by_batch_and_stores_the_same_events(
+    capsys: pytest.CaptureFixture[str], demo_store: MaritimeStore, shore_cache: Path
+) -> None:
+    data_dir = demo_store.root.parent
+    shutil.copytree(shore_cache, data_dir / "cache", dirs_exist_ok=True)
+    expected = run_detectors(demo_store.positions(), make_detectors(statics=demo_store.statics()))
+    base = ("--data-dir", str(data_dir), "events", "detect")
+    code, out = run_cli(capsys, *base, "--batch-positions", "2000", "--json")
+    assert code == 0 and json.loads(out)["added"] == len(expected)
+    code, out = run_cli(capsys, *base, "--all-at-once", "--json")
+    assert code == 0 and json.loads(out)["added"] == 0

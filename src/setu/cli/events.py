@@ -193,11 +193,12 @@ def detect(
     settings = settings_from(ctx)
     store = open_store(settings)
     start, end = _range(since, until, day_from, day_to)
-    chosen = make_detectors(detector or None, statics=store.statics())
+    batch = None if all_at_once or cluster is not None else batch_positions
+    # read day by day, the statics go to the detectors batch by batch (not all at once)
+    chosen = make_detectors(detector or None, statics=None if batch else store.statics())
     with console.status(message("loading distance-to-shore grid (built once, then cached)")):
         load_shore(settings.data_dir / "cache")
     if cluster is None:
-        batch = None if all_at_once else batch_positions
         positions, found = _detect_here(store, chosen, mmsi, start, end, parse_bbox(bbox), batch)
     else:
         positions, found = _detect_on(cluster, settings, chosen, mmsi, start, end, bbox)

@@ -44,6 +44,23 @@ def make_detectors(
     return made
 
 
+def with_statics(detectors: Sequence[Detector], statics: pa.Table | pl.DataFrame) -> list[Detector]:
+    """The detectors, each one that takes statics rebuilt from its config with ``statics`` (the
+    others as they are)."""
+    import inspect
+
+    out: list[Detector] = []
+    for detector in detectors:
+        cls = type(detector)
+        if "statics" not in inspect.signature(cls).parameters:
+            out.append(detector)
+        elif hasattr(detector, "config"):
+            out.append(cls(detector.config, statics=statics))  # type: ignore[call-arg]
+        else:
+            out.append(cls(statics=statics))  # type: ignore[call-arg]
+    return out
+
+
 def sort_events(events: Iterable[Event]) -> list[Event]:
     """Events without duplicates (same ``event_id``: the first is kept), ordered by start time,
     type, vessels and key."""
@@ -105,7 +122,14 @@ def with_source_labels(events: Sequence[Event], tracks: Tracks) -> list[Event]:
     labels = tracks.frame["label_id"]
     if labels.null_count() == len(labels):
         return list(events)
-    runs = _label_runs(tracks.frame)
+    return label_events(events, label_runs(tracks.frame))
+
+
+def label_events(events: Sequence[Event], runs: pl.DataFrame) -> list[Event]:
+    """:func:`with_source_labels` from the vessels' label runs (:func:`label_runs`; the runs of
+    several sets of whole vessels may be concatenated)."""
+    if not events or runs.height == 0 or runs["label_id"].null_count() == runs.height:
+        return list(events)
     by_vessel: dict[int, list[tuple[object, object, str | None]]] = {}
     for mmsi, label, first, last in runs.iter_rows():
         by_vessel.setdefault(int(mmsi), []).append((first, last, label))
@@ -122,9 +146,9 @@ def with_source_labels(events: Sequence[Event], tracks: Tracks) -> list[Event]:
     return out
 
 
-def _label_runs(frame: pl.DataFrame) -> pl.DataFrame:
+def label_runs(frame: pl.DataFrame) -> pl.DataFrame:
     """One row per run of consecutive fixes of one vessel with one label: mmsi, label_id,
-    first and last fix time."""
+    first and last fix time (none for a frame without labels)."""
     import polars as pl
 
     fixes = frame.select("mmsi", "received_at", "label_id").sort("mmsi", "received_at")

@@ -27,7 +27,7 @@ from setu.events.base import Detector
 from setu.events.encounters import EncounterDetector, close_pair_keys
 from setu.events.gaps import GapDetector
 from setu.events.model import Event
-from setu.events.run import make_detectors, run_detectors, sort_events
+from setu.events.run import label_events, label_runs, make_detectors, run_detectors, sort_events
 from setu.scale.plan import (
     day_windows,
     halo_tiles,
@@ -85,6 +85,8 @@ class VesselPart:
     events: list[Event]
     gap_fixes: tuple[pl.DataFrame, ...]
     grids: tuple[pl.DataFrame, ...]
+    #: label runs of the bucket's vessels (:func:`setu.events.run.label_runs`); None: no labels
+    labels: pl.DataFrame | None = None
 
 
 # -- connecting ----------------------------------------------------------------------------------
@@ -181,7 +183,9 @@ def _vessel_stage(
         tracks.resample(e.config.interval_s, e.config.max_interpolation_gap_s).frame
         for e in roles.encounters
     )
-    return VesselPart(events, gap_fixes, grids)
+    # every vessel's runs, open AIS too: an event of a labelled and an open vessel names both
+    labels = label_runs(tracks.frame) if "label_id" in tracks.frame.columns else None
+    return VesselPart(events, gap_fixes, grids, labels)
 
 
 def _empty_track() -> pl.DataFrame:
@@ -190,6 +194,10 @@ def _empty_track() -> pl.DataFrame:
 
 def _events_of(part: VesselPart) -> list[Event]:
     return part.events
+
+
+def _labels_of(part: VesselPart) -> pl.DataFrame | None:
+    return part.labels
 
 
 def _gap_fixes_of(part: VesselPart, index: int) -> pl.DataFrame:
@@ -305,17 +313,23 @@ def detect_distributed(
             for b in range(buckets)
         ]
         futures = [client.submit(_events_of, v) for v in vessel_parts]
-        for i in range(len(roles.gaps)):
-            fixes = [client.submit(_gap_fixes_of, v, i) for v in vessel_parts]
-            futures.append(client.submit(_gap_stage, fixes, roles_f, i))
-        for i in range(len(roles.encounters)):
-            futures += _encounter_futures(client, vessel_parts, roles, roles_f, i, buckets)
         if roles.whole:
             flat = [f for per_bucket in pieces for f in per_bucket]
             futures.append(client.submit(_whole_stage, flat, roles_f, segment_config))
+        # gap and encounter events take their vessels' labels from the buckets' label runs
+        shared = []
+        for i in range(len(roles.gaps)):
+            fixes = [client.submit(_gap_fixes_of, v, i) for v in vessel_parts]
+            shared.append(client.submit(_gap_stage, fixes, roles_f, i))
+        for i in range(len(roles.encounters)):
+            shared += _encounter_futures(client, vessel_parts, roles, roles_f, i, buckets)
+        labels = client.gather([client.submit(_labels_of, v) for v in vessel_parts])
         found: list[Event] = []
         for events in client.gather(futures):
             found.extend(events)
+        unlabelled = [e for events in client.gather(shared) for e in events]
+        runs = [f for f in labels if f is not None]
+        found += label_events(unlabelled, pl.concat(runs)) if runs else unlabelled
     except SetuError:
         raise
     except (OSError, TimeoutError) as exc:

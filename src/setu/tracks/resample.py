@@ -124,4 +124,4 @@ def _joined_labels(before: pl.Series, after: pl.Series, exact: np.ndarray) -> pl
         return before.alias("label_id")  # all open AIS: the usual case
     same = before.eq_missing(after).to_numpy() | exact
     joined = before.fill_null("") + "+" + after.fill_null("")
-    return pl.Series("label_id", np.where(same, before.to_numpy(), joined.to_numpy()), pl.String)
+    return before.zip_with(pl.Series(same), joined).alias("label_id")
