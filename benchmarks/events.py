@@ -220,7 +220,9 @@ def _days(args: argparse.Namespace, folder: Path) -> None:
                               REGIONS[spec.region])  # fmt: skip
             spec.build(builder, 1.0)
             sim = Simulation(builder.world())
-            sim.write(feed)
+            partial = feed.with_name(feed.name.replace(".nmea.gz", ".partial.nmea.gz"))
+            sim.write(partial)  # renamed once whole: an interrupted run starts again
+            partial.rename(feed)
             print(f"simulated {args.days} days ({sim.vessels:,} vessels, "
                   f"{sim.stats.sentences:,} sentences) in {time.perf_counter() - t0:.0f} s",
                   file=sys.stderr)  # fmt: skip
