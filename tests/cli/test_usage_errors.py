@@ -61,6 +61,12 @@ def _bad_value(param: Any) -> str | None:
     return None
 
 
+def _positionals_before(spec: Any, param: Any) -> int:
+    """How many positional arguments of ``spec`` come before ``param``."""
+    positionals = [p for p in spec.params if not p.flag]
+    return positionals.index(param)
+
+
 def usage_cases(spec: Any) -> list[tuple[list[str], str]]:
     """Every kind of usage error that applies to the command ``spec``: (argv, what the message
     must name)."""
@@ -72,7 +78,9 @@ def usage_cases(spec: Any) -> list[tuple[list[str], str]]:
     for param in spec.params:
         bad = _bad_value(param)
         if bad is not None:  # not an integer, not a number, not one of the choices
-            given = [param.flag, bad] if param.flag else [bad]
+            # a positional argument is reached only after the ones before it
+            before = [] if param.flag else ["x"] * _positionals_before(spec, param)
+            given = [param.flag, bad] if param.flag else [*before, bad]
             cases.append(([*path, *given], param.flag or "Invalid value"))
     if spec.group:
         cases.append(([*path, "no-such-command"], "No such command 'no-such-command'"))
