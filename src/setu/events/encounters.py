@@ -480,27 +480,17 @@ def grid_points(grid: pl.DataFrame) -> pl.DataFrame:
 def candidate_pairs(
     points: pl.DataFrame, candidates: pl.DataFrame, config: EncounterConfig
 ) -> pl.DataFrame:
-    """The :func:`close_pairs` rows of each candidate (mmsi_a, mmsi_b, start_us, end_us): the
-    pairing of the grid points of its two vessels over its span (other vessels never change
-    the rows of a pair, so these are the rows pairing the whole grid gives)."""
-    sides = pl.concat(
-        [
-            candidates.select(pl.col(f"mmsi_{side}").alias("mmsi"), "start_us", "end_us")
-            for side in ("a", "b")
-        ]
+    """The :func:`close_pairs` rows of each candidate (mmsi_a, mmsi_b, start_us, end_us): its
+    two vessels' grid points at the same times within its span, compared directly (work
+    linear in the candidates' points; binning only ever saves comparisons, so these are the
+    rows pairing the whole grid gives). Spans of one vessel pair must not overlap."""
+    columns = ["t_us", "mmsi", "lon", "lat", "speed"]
+    first = candidates.join(points.select(columns), left_on="mmsi_a", right_on="mmsi").filter(
+        pl.col("t_us").is_between(pl.col("start_us"), pl.col("end_us"))
     )
-    own = (
-        points.join(sides, on="mmsi")
-        .filter(pl.col("t_us").is_between(pl.col("start_us"), pl.col("end_us")))
-        .select(points.columns)
-        .unique(maintain_order=True)
-    )
-    rows = _pairs_of_points(own, config.max_distance_m)
-    return (
-        rows.join(candidates, on=_PAIR_KEY)
-        .filter(pl.col("t_us").is_between(pl.col("start_us"), pl.col("end_us")))
-        .select(rows.columns)
-    )
+    second = points.select(columns).rename({c: f"{c}_b" for c in ("mmsi", "lon", "lat", "speed")})
+    joined = first.join(second, on=["mmsi_b", "t_us"]).rename({"mmsi_a": "mmsi"})
+    return _close_rows(joined, config.max_distance_m)
 
 
 def close_pair_keys(
@@ -555,6 +545,12 @@ def _pairs_of_points(
             probes.filter(pl.col("zone") < 0).join(other.filter(pl.col("zone_b") >= 0), on=key),
         ]
     ).filter(pl.col("mmsi") < pl.col("mmsi_b"))
+    return _close_rows(joined, max_distance_m)
+
+
+def _close_rows(joined: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
+    """Rows (the :func:`close_pairs` columns) of the compared positions (mmsi, lon, lat, speed
+    of the lower MMSI; mmsi_b, lon_b, lat_b, speed_b) within ``max_distance_m``."""
     joined = joined.with_columns(
         haversine_expr(pl.col("lon"), pl.col("lat"), pl.col("lon_b"), pl.col("lat_b")).alias(
             "distance_m"
