@@ -254,3 +254,22 @@ def test_cli_tracks_and_detect_over_the_store(data_dir: Path) -> None:
     assert gap["event_type"] == "gap" and gap["duration_s"] == pytest.approx(
         13 * 3600 - 5 * 60 + 5 * 60, abs=600
     )
+
+
+@pytest.mark.unit
+def test_with_statics_rebuilds_only_the_detectors_that_take_statics_keeping_their_config() -> None:
+    from setu.events.identity import IdentityConfig, IdentityDetector
+    from setu.events.run import with_statics
+
+    statics = pl.DataFrame(
+        {"mmsi": [7], "received_at": [T0], "to_bow_m": [50], "to_stern_m": [10]},
+        schema_overrides={"mmsi": pl.UInt32, "received_at": pl.Datetime("us", "UTC")},
+    )
+    custom = IdentityDetector(IdentityConfig(min_fixes=5))
+    gap = make_detectors(["gap"])[0]
+    drift = make_detectors(["drift"])[0]
+    rebuilt = with_statics([custom, gap, drift], statics)
+    assert rebuilt[1] is gap
+    assert isinstance(rebuilt[0], IdentityDetector) and rebuilt[0] is not custom
+    assert rebuilt[0].config == custom.config
+    assert rebuilt[2]._lengths == {7: 60.0}  # type: ignore[attr-defined]
